@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds with warnings as errors, runs every test
+# through ctest, then rebuilds the unit tests under AddressSanitizer/UBSan and runs them again.
+# Usage: hack/test.sh [--no-asan]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ASAN=1
+for a in "$@"; do
+  case "$a" in
+    --no-asan) ASAN=0 ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "test.sh: unknown option $a" >&2; exit 2 ;;
+  esac
+done
+JOBS=$(nproc)
+start=$(date +%s)
+bash hack/install-deps.sh
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/prescient-ccache}
+
+echo "== build (warnings are errors)"
+cmake -S . -B build -G Ninja -DPRESCIENT_WERROR=ON >/dev/null
+cmake --build build -j"$JOBS"
+echo "== tests"
+(cd build && ctest --output-on-failure -j"$JOBS" --timeout 600)
+
+if [ "$ASAN" = 1 ]; then
+  echo "== unit tests under AddressSanitizer + UBSan"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPRESCIENT_WERROR=ON \
+    -DPRESCIENT_SANITIZE=ON -DPRESCIENT_UNIT_ONLY=ON >/dev/null
+  cmake --build build-asan -j"$JOBS"
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest -L unit --output-on-failure -j"$JOBS" --timeout 600)
+fi
+echo "== all tests passed in $(( $(date +%s) - start )) s"
