@@ -135,13 +135,44 @@ def priority_field(desc):
 
 
 def peaks(desc):
+    # The shape prescient-agent writes (src/agent/run.cc UsageToJson).
     return obj(desc, {
-        "cpu": quantity("Peak CPU in cores."),
-        "memory": quantity("Peak memory in bytes."),
+        "cpuCores": number("Peak CPU in cores (highest average over one sampling interval).", minimum=0),
+        "memoryBytes": integer("Peak memory of the cgroup (page cache included on cgroup v1).", minimum=0),
+        "anonMemoryBytes": integer("Peak anonymous memory (what decides an OOM kill).", minimum=0),
         "diskReadBytesPerSecond": integer("Peak disk read rate.", minimum=0),
         "diskWriteBytesPerSecond": integer("Peak disk write rate.", minimum=0),
         "networkBytesPerSecond": integer("Peak network rate (both directions).", minimum=0),
     })
+
+
+def usage(desc):
+    return obj(desc, {
+        "peaks": peaks("Peaks observed so far."),
+        "totals": obj("Totals so far.", {
+            "cpuSeconds": number("CPU time.", minimum=0),
+            "throttledSeconds": number("Time spent throttled by the CPU limit.", minimum=0),
+            "throttledPeriods": integer("CFS periods throttled.", minimum=0),
+            "diskReadBytes": integer("Bytes read.", minimum=0),
+            "diskWriteBytes": integer("Bytes written.", minimum=0),
+            "networkReceiveBytes": integer("Bytes received.", minimum=0),
+            "networkTransmitBytes": integer("Bytes sent.", minimum=0),
+            "oomKills": integer("OOM kills in the run's cgroup.", minimum=0),
+            "wallSeconds": number("Elapsed time.", minimum=0),
+        }),
+        "memoryCurrentBytes": integer("Memory in use at the last report.", minimum=0),
+        "cpuThrottledFraction": number("Share of recent CPU periods throttled.", minimum=0, maximum=1),
+        "endpoints": {"type": "array", "maxItems": 256, "description": "Remote host:port endpoints seen.",
+                      "items": string("host:port", maxLength=300)},
+        "networkScope": string("What the network figures cover: cgroup or guest.", maxLength=64),
+        "lastReportTime": timestamp("When the agent last reported."),
+    })
+
+
+def curve(desc, value_key, value_schema):
+    return {"type": "array", "maxItems": 4096, "description": desc,
+            "items": obj("One sample.", {"t": number("Seconds since start.", minimum=0),
+                                         value_key: value_schema})}
 
 
 def dependency(desc):
@@ -153,10 +184,9 @@ def dependency(desc):
                        enum=["Service", "Deployment", "Endpoint"]),
         "host": string("Service or Deployment name, or a host name / address for Endpoint.",
                        minLength=1, maxLength=253),
-        "port": integer("TCP port.", fmt="int32", minimum=1, maximum=65535),
-    }, required=["kind", "host"], rules=[
-        ("self.kind != 'Endpoint' || has(self.port)", "port is required for kind Endpoint"),
-    ])
+        "port": integer("TCP port (the Service port for Service and Deployment).", fmt="int32",
+                        minimum=1, maximum=65535),
+    }, required=["kind", "host", "port"])
 
 
 IMMUTABLE_SPEC_FIELDS = ["command", "args", "target", "user", "reservationName", "resources", "shadow",
@@ -208,6 +238,8 @@ def commandrun_spec():
             "enabled": {"type": "boolean", "default": False, "description": "Run a shadow execution first."},
             "durationSeconds": integer("How long the shadow run may take.", fmt="int32", minimum=1,
                                        maximum=600, default=10),
+            "allowNetwork": {"type": "boolean", "default": False,
+                             "description": "Whether the shadow run may use the network."},
         }),
         "dependencies": {"type": "array", "maxItems": MAX_DEPENDENCIES, "items": dependency(
             "A declared dependency."), "description": "Endpoints the command needs."},
@@ -261,20 +293,7 @@ def commandrun_status():
             "since": timestamp("When the run started waiting."),
             "preemptedBy": string("The run that preempted this one.", maxLength=253),
         }),
-        "usage": obj("Measured usage reported by the agent.", {
-            "peaks": peaks("Peaks observed so far."),
-            "totals": obj("Totals so far.", {
-                "cpuSeconds": number("CPU time.", minimum=0),
-                "diskReadBytes": integer("Bytes read.", minimum=0),
-                "diskWriteBytes": integer("Bytes written.", minimum=0),
-                "networkBytes": integer("Bytes sent and received.", minimum=0),
-                "throttledSeconds": number("Time spent throttled by the CPU limit.", minimum=0),
-                "wallSeconds": number("Elapsed time.", minimum=0),
-            }),
-            "cpuThrottledFraction": number("Share of recent CPU periods throttled.", minimum=0, maximum=1),
-            "networkScope": string("What the network figures cover (e.g. guest, cgroup).", maxLength=64),
-            "lastReportTime": timestamp("When the agent last reported."),
-        }),
+        "usage": usage("Measured usage reported by the agent."),
         "result": obj("The final summary written by the agent (or the operator when it gives up).", {
             "exitCode": integer("Exit status.", fmt="int32"),
             "signal": integer("Terminating signal.", fmt="int32", minimum=0),
@@ -302,14 +321,15 @@ def commandrun_status():
         "shadow": obj("The shadow run.", {
             "requested": {"type": "boolean", "description": "Set by the operator; cleared by the agent."},
             "requestedAt": timestamp("When it was requested."),
-            "result": obj("What the shadow run measured.", {
-                "peaks": peaks("Peaks during the shadow run."),
+            "result": obj("What the shadow run measured (written by the agent).", {
                 "durationSeconds": number("How long it ran.", minimum=0),
-                "completed": {"type": "boolean", "description": "Whether the command finished within "
-                                                              "the shadow window."},
-                "exitCode": integer("Exit status when completed.", fmt="int32"),
-                "reason": string("Why it ended.", maxLength=64),
-                "finishedAt": timestamp("End."),
+                "usage": usage("Usage during the shadow run."),
+                "memoryCurve": curve("Memory over time.", "bytes", integer("Bytes.", minimum=0)),
+                "cpuCurve": curve("CPU over time.", "cores", number("Cores.", minimum=0)),
+                "exited": {"type": "boolean", "description": "Whether the command finished within "
+                                                           "the shadow window."},
+                "exitCode": integer("Exit status when it exited.", fmt="int32"),
+                "message": string("Details.", maxLength=4096),
             }),
         }),
         "conditions": condition_list(),
