@@ -1,0 +1,22 @@
+#include "kube/flags.h"
+
+#include <boost/program_options.hpp>
+
+namespace prescient::kube {
+
+void AddKubeFlags(boost::program_options::options_description* desc, KubeFlags* flags) {
+  namespace po = boost::program_options;
+  desc->add_options()
+      ("kubeconfig", po::value<std::string>(&flags->kubeconfig),
+       "path to a kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)")
+      ("context", po::value<std::string>(&flags->context), "kubeconfig context to use instead of current-context");
+}
+
+Result<Config> LoadConfigFromFlags(const KubeFlags& flags) {
+  LoadOptions o;
+  o.kubeconfig = flags.kubeconfig;
+  o.context = flags.context;
+  return LoadConfig(o);
+}
+
+}  // namespace prescient::kube
