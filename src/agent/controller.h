@@ -1,0 +1,112 @@
+// The agent's run controller: the state machine that takes a CommandRun bound to this instance
+// from Allocated to a final status, exactly once. It is level-based: every event re-derives what to
+// do from the object and the local journal (decision.h), and every effect goes through the Env
+// interfaces (env.h), so all of it runs in unit tests against fakes.
+//
+//   event(Allocated, unclaimed) ─► journal Claiming ─► PUT status (RV-guarded claim) ─► journal Claimed
+//     ─► warm up dependencies ─► journal Launching ─► Launch (cgroup + shim) ─► journal Running
+//   Tick: sample ─► rate-limited usage report ─► exit? ─► journal Finished ─► final PUT (retried with
+//     backoff until acknowledged) ─► journal Reported (tombstone)
+//
+// Not thread-safe: one loop thread (agent.h) calls OnRun/OnRunDeleted/Tick/Recover. Blocking work
+// in that thread: API writes and dependency warm-up (bounded by the warm-up timeouts); shadow
+// executions run on their own threads.
+#pragma once
+
+#include <chrono>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/decision.h"
+#include "agent/env.h"
+#include "agent/journal.h"
+#include "common/backoff.h"
+#include "common/clock.h"
+#include "common/log.h"
+
+namespace prescient::agent {
+
+struct ControllerOptions {
+  std::chrono::milliseconds sample_interval{1000};
+  std::chrono::milliseconds report_interval{5000};
+  size_t output_tail_bytes = 4096;
+  std::chrono::milliseconds kill_grace{10000};  // SIGTERM → SIGKILL on timeout or cancel
+  BackoffPolicy final_backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 2.0, 1.0};
+  int write_attempts = 5;  // status writes retried on 409 (re-read, re-apply) this many times
+};
+
+class RunController {
+ public:
+  RunController(AgentIdentity self, ControllerOptions options, RunApi* api, ExecEnv* exec, Journal* journal,
+                Clock* clock, AgentMetrics* metrics = nullptr);
+  ~RunController();
+  RunController(const RunController&) = delete;
+  RunController& operator=(const RunController&) = delete;
+
+  // At start-up, before any event: resolve every journal entry (reattach, finalize, report Lost,
+  // resend pending finals). Entries whose CommandRun cannot be read yet are retried by Tick.
+  void Recover();
+  // An informer add/update/resync of a CommandRun.
+  void OnRun(const nlohmann::json& obj);
+  void OnRunDeleted(const nlohmann::json& obj);
+  // Sampling, timeouts, exits, rate-limited reports, pending finals and shadow completions.
+  void Tick();
+  // Stop claiming new runs (SIGTERM). Running commands keep running under their shims.
+  void BeginDrain() { draining_ = true; }
+  bool draining() const { return draining_; }
+  // True when no final report is waiting for the API (drain may end).
+  bool FinalsFlushed() const;
+  // Runs supervised now (running or with a pending final).
+  size_t ActiveCount() const { return active_.size(); }
+  size_t RunningCount() const;
+  // UIDs whose journal entries still need the API to be resolved.
+  size_t UnresolvedCount() const { return unresolved_.size(); }
+  // Lets the loop wake exactly when the next thing is due (never longer than the sample interval).
+  std::chrono::milliseconds NextTickIn() const;
+
+ private:
+  struct Active;
+  struct ShadowJob;
+
+  void HandleParsed(const nlohmann::json& obj, const RunView& run, std::chrono::steady_clock::time_point received);
+  void Refuse(const nlohmann::json& obj, const RunView& md, const std::string& why);
+  void ClaimAndStart(nlohmann::json obj, const RunView& run, std::chrono::steady_clock::time_point received);
+  // After a successful claim (or on recovery of our own claim): warm up and launch.
+  void StartClaimed(const nlohmann::json& obj, const RunView& run, JournalEntry entry,
+                    std::optional<std::chrono::steady_clock::time_point> received);
+  void ApplyGrowth(Active& a, const RunView& run);
+  void SampleAndReport(Active& a);
+  void Finish(Active& a, RunResult result);
+  void TryFinal(Active& a);
+  void StartShadow(const nlohmann::json& obj, const RunView& run);
+  void CollectShadows();
+  void ResolveEntry(const JournalEntry& e);
+  Status PutJournal(JournalEntry e);
+  // GET-modify-PUT of status; starts from `base` when given; re-reads on 409.
+  Result<nlohmann::json> WriteStatus(const std::string& ns, const std::string& name, const nlohmann::json* base,
+                                     const std::function<void(nlohmann::json*)>& mutate);
+  log::Logger RunLog(const std::string& ns, const std::string& name) const;
+
+  AgentIdentity self_;
+  ControllerOptions opt_;
+  RunApi* api_;
+  ExecEnv* exec_;
+  Journal* journal_;
+  Clock* clock_;
+  AgentMetrics* metrics_;
+  AgentMetrics null_metrics_;
+  log::Logger log_;
+  bool draining_ = false;
+  std::map<std::string, std::unique_ptr<Active>> active_;  // by UID
+  std::set<std::string> unresolved_;
+  std::map<std::string, std::unique_ptr<ShadowJob>> shadows_;
+  std::chrono::steady_clock::time_point next_unresolved_attempt_{};
+};
+
+}  // namespace prescient::agent

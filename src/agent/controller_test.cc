@@ -1,0 +1,417 @@
+#include "agent/controller.h"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+#include "agent/fake_env.h"
+#include "agent/test_builders.h"
+
+namespace prescient::agent {
+namespace {
+
+using nlohmann::json;
+using testing::FakeExecEnv;
+using testing::FakeRunApi;
+using testing::MakeRun;
+using namespace std::chrono_literals;
+
+class RecordingMetrics : public AgentMetrics {
+ public:
+  void RunStarted() override { ++started; }
+  void RunFinished(const std::string& reason) override { finished.push_back(reason); }
+  void RunRefused() override { ++refused; }
+  void ClaimConflict() override { ++conflicts; }
+  int started = 0, refused = 0, conflicts = 0;
+  std::vector<std::string> finished;
+};
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  ControllerTest() { Make(); }
+  void Make(int64_t pid = 500) {
+    AgentIdentity self{"vm-a", "default", {}, "guest", "boot-1", pid};
+    ControllerOptions opt;
+    opt.sample_interval = 1s;
+    opt.report_interval = 5s;
+    opt.kill_grace = 10s;
+    ctl_ = std::make_unique<RunController>(self, opt, &api_, &exec_, &journal_, &clock_, &metrics_);
+  }
+  json Stored(const std::string& name) { return *api_.Run("default", name); }
+  std::string Uid(const std::string& name) { return testing::RunBuilder::UidFor(name); }
+  json Allocated(const std::string& name) {
+    return api_.PutRun(MakeRun(name).Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Obj());
+  }
+  void Advance(std::chrono::milliseconds d) {
+    clock_.Advance(d);
+    ctl_->Tick();
+  }
+
+  FakeClock clock_;
+  FakeRunApi api_;
+  FakeExecEnv exec_;
+  MemoryJournal journal_;
+  RecordingMetrics metrics_;
+  std::unique_ptr<RunController> ctl_;
+};
+
+TEST_F(ControllerTest, ClaimsStartsReportsAndFinishes) {
+  json obj = Allocated("r1");
+  ctl_->OnRun(obj);
+  json s = Stored("r1");
+  EXPECT_EQ(s["status"]["phase"], "Running");
+  EXPECT_EQ(s["status"]["agent"]["instance"], "vm-a");
+  EXPECT_EQ(s["status"]["agent"]["pid"], 500);
+  ASSERT_EQ(exec_.launches(), 1);
+  auto proc = exec_.Get(Uid("r1"));
+  EXPECT_EQ(proc->spec.argv, (std::vector<std::string>{"/bin/sh", "-c", "echo hello"}));
+  EXPECT_EQ(proc->spec.limits.cpu_milli, 1000);
+  EXPECT_EQ(journal_.Get(Uid("r1"))->state, JournalState::kRunning);
+
+  exec_.SetSample(Uid("r1"), Sample{0.5, 10 << 20, 12 << 20, 8 << 20, 0, 0, 0, 0, 0, 0, "guest", 0, true});
+  ctl_->Tick();  // first report goes out at once
+  s = Stored("r1");
+  EXPECT_EQ(s["status"]["usage"]["peaks"]["memoryBytes"], 12 << 20);
+  EXPECT_EQ(s["status"]["conditions"][0]["type"], "DependenciesReady");
+  EXPECT_EQ(s["status"]["conditions"][0]["status"], "True");
+  EXPECT_EQ(s["status"]["agent"]["appliedAllocation"]["cpuCores"], "1");
+
+  exec_.Exit(Uid("r1"), 0);
+  Advance(1s);
+  s = Stored("r1");
+  EXPECT_EQ(s["status"]["phase"], "Succeeded");
+  EXPECT_EQ(s["status"]["result"]["reason"], "Completed");
+  EXPECT_EQ(s["status"]["result"]["exitCode"], 0);
+  EXPECT_EQ(journal_.Get(Uid("r1"))->state, JournalState::kReported);
+  EXPECT_EQ(ctl_->ActiveCount(), 0u);
+  EXPECT_EQ(exec_.cleanups(), 1);
+  EXPECT_EQ(metrics_.started, 1);
+  EXPECT_EQ(metrics_.finished, std::vector<std::string>{"Completed"});
+
+  // A replayed event for the finished run never starts it again.
+  ctl_->OnRun(obj);
+  ctl_->OnRun(Stored("r1"));
+  EXPECT_EQ(exec_.launches(), 1);
+}
+
+TEST_F(ControllerTest, JournalIsWrittenBeforeTheClaim) {
+  json obj = Allocated("r1");
+  journal_.FailWrites(true);
+  ctl_->OnRun(obj);
+  EXPECT_EQ(api_.status_writes(), 0) << "no claim without a durable journal entry";
+  EXPECT_EQ(exec_.launches(), 0);
+  journal_.FailWrites(false);
+  ctl_->OnRun(obj);
+  EXPECT_EQ(exec_.launches(), 1);
+}
+
+TEST_F(ControllerTest, ClaimConflictWithAnotherAgentRunsOnce) {
+  json obj = Allocated("r1");
+  // A second agent claims between our read and our write.
+  api_.BeforeNextWrite([](json* o) {
+    (*o)["status"]["phase"] = "Running";
+    (*o)["status"]["agent"] = {{"instance", "vm-a"}, {"pid", 999}, {"bootID", "boot-1"}};
+  });
+  ctl_->OnRun(obj);
+  EXPECT_EQ(exec_.launches(), 0);
+  EXPECT_EQ(metrics_.conflicts, 1);
+  EXPECT_EQ(Stored("r1")["status"]["agent"]["pid"], 999);
+  EXPECT_EQ(journal_.Get(Uid("r1"))->state, JournalState::kReported) << "tombstone: never claimed again";
+  ctl_->OnRun(obj);
+  EXPECT_EQ(exec_.launches(), 0);
+}
+
+TEST_F(ControllerTest, TwoAgentsSameInstanceExactlyOnce) {
+  FakeExecEnv exec2;
+  MemoryJournal journal2;
+  RunController other(AgentIdentity{"vm-a", "default", {}, "guest", "boot-1", 501}, ControllerOptions{}, &api_, &exec2,
+                      &journal2, &clock_);
+  json obj = Allocated("r1");
+  // Both see the same Allocated object.
+  ctl_->OnRun(obj);
+  other.OnRun(obj);
+  EXPECT_EQ(exec_.launches() + exec2.launches(), 1);
+}
+
+TEST_F(ControllerTest, ConflictFromAnUnrelatedWriteStillClaims) {
+  json obj = Allocated("r1");
+  // The operator touched a condition meanwhile: the run is still Allocated and unclaimed.
+  api_.BeforeNextWrite([](json* o) { (*o)["status"]["conditions"] = json::array({{{"type", "Placed"}, {"status", "True"}}}); });
+  ctl_->OnRun(obj);
+  EXPECT_EQ(exec_.launches(), 1);
+  EXPECT_EQ(Stored("r1")["status"]["conditions"][0]["type"], "Placed") << "the operator's write is kept";
+}
+
+TEST_F(ControllerTest, RefusesRunWithoutAllocation) {
+  json obj = api_.PutRun(MakeRun("r1").Instance("vm-a").Phase("Allocated").Obj());
+  ctl_->OnRun(obj);
+  json s = Stored("r1");
+  EXPECT_EQ(s["status"]["phase"], "Failed");
+  EXPECT_EQ(s["status"]["result"]["reason"], "Refused");
+  EXPECT_NE(s["status"]["result"]["message"].get<std::string>().find("allocation"), std::string::npos);
+  EXPECT_EQ(exec_.launches(), 0);
+  EXPECT_EQ(metrics_.refused, 1);
+}
+
+TEST_F(ControllerTest, RefusesInvalidRunHandedToIt) {
+  json run = MakeRun("r1").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Obj();
+  run["spec"]["workingDir"] = "relative/dir";
+  json obj = api_.PutRun(run);
+  ctl_->OnRun(obj);
+  json s = Stored("r1");
+  EXPECT_EQ(s["status"]["result"]["reason"], "Refused");
+  EXPECT_NE(s["status"]["result"]["message"].get<std::string>().find("spec.workingDir"), std::string::npos);
+  EXPECT_EQ(exec_.launches(), 0);
+}
+
+TEST_F(ControllerTest, IgnoresRunsForOtherInstances) {
+  json obj = api_.PutRun(MakeRun("r1").Instance("vm-b").Phase("Allocated").Allocation("1", "256Mi").Obj());
+  ctl_->OnRun(obj);
+  EXPECT_EQ(api_.status_writes(), 0);
+  EXPECT_EQ(exec_.launches(), 0);
+}
+
+TEST_F(ControllerTest, GrowthIsAppliedToTheLiveCgroup) {
+  ctl_->OnRun(Allocated("r1"));
+  ctl_->Tick();
+  json grown = Stored("r1");
+  grown["status"]["allocation"]["memory"] = "1Gi";
+  grown["status"]["allocation"]["cpuCores"] = "2";
+  grown = api_.PutRun(grown);
+  ctl_->OnRun(grown);
+  auto proc = exec_.Get(Uid("r1"));
+  EXPECT_EQ(proc->limits.memory_bytes, 1LL << 30);
+  EXPECT_EQ(proc->limits.cpu_milli, 2000);
+  EXPECT_EQ(exec_.launches(), 1) << "no restart";
+  Advance(1s);  // forced report, above the floor
+  EXPECT_EQ(Stored("r1")["status"]["agent"]["appliedAllocation"]["memory"], "1Gi");
+  EXPECT_EQ(journal_.Get(Uid("r1"))->applied->memory_bytes, 1LL << 30);
+}
+
+TEST_F(ControllerTest, GrowthFailureIsRetriedOnTheNextEvent) {
+  ctl_->OnRun(Allocated("r1"));
+  json grown = Stored("r1");
+  grown["status"]["allocation"]["memory"] = "1Gi";
+  grown = api_.PutRun(grown);
+  exec_.FailSetLimits(true);
+  ctl_->OnRun(grown);
+  EXPECT_EQ(exec_.Get(Uid("r1"))->limits.memory_bytes, 256 << 20);
+  exec_.FailSetLimits(false);
+  ctl_->OnRun(grown);
+  EXPECT_EQ(exec_.Get(Uid("r1"))->limits.memory_bytes, 1LL << 30);
+}
+
+TEST_F(ControllerTest, UsageReportsAreRateLimited) {
+  ctl_->OnRun(Allocated("r1"));
+  ctl_->Tick();  // first report
+  int writes = api_.status_writes();
+  for (int i = 0; i < 4; ++i) Advance(1s);
+  EXPECT_EQ(api_.status_writes(), writes) << "no report within the 5 s interval";
+  Advance(1s);
+  EXPECT_EQ(api_.status_writes(), writes + 1);
+  for (int i = 0; i < 20; ++i) Advance(1s);
+  EXPECT_EQ(api_.status_writes(), writes + 5) << "one every 5 s";
+}
+
+TEST_F(ControllerTest, PeakCoresFromSampleDeltas) {
+  ctl_->OnRun(Allocated("r1"));
+  exec_.SetSample(Uid("r1"), Sample{1.0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "guest", 0, true});
+  ctl_->Tick();
+  exec_.SetSample(Uid("r1"), Sample{2.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, "guest", 0, true});
+  Advance(1s);
+  exec_.SetSample(Uid("r1"), Sample{3.0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "guest", 0, true});
+  Advance(1s);
+  exec_.Exit(Uid("r1"), 0);
+  Advance(1s);
+  json s = Stored("r1");
+  EXPECT_DOUBLE_EQ(s["status"]["usage"]["peaks"]["cpuCores"].get<double>(), 1.5);
+  EXPECT_DOUBLE_EQ(s["status"]["usage"]["totals"]["cpuSeconds"].get<double>(), 3.0);
+}
+
+TEST_F(ControllerTest, FinalReportIsRetriedUntilAcknowledged) {
+  ctl_->OnRun(Allocated("r1"));
+  ctl_->Tick();
+  api_.FailStatusWrites(3, Status(Code::kServerError, "injected 503"));
+  exec_.Kill(Uid("r1"), SIGKILL);
+  exec_.SetSample(Uid("r1"), Sample{0, 0, 256 << 20, 0, 0, 0, 0, 0, 0, 0, "guest", 1, false});
+  Advance(1s);
+  EXPECT_EQ(Stored("r1")["status"]["phase"], "Running");
+  auto e = journal_.Get(Uid("r1"));
+  EXPECT_EQ(e->state, JournalState::kFinished) << "the final report waits in the journal";
+  EXPECT_EQ(e->result->reason, "OOMKilled");
+  EXPECT_FALSE(ctl_->FinalsFlushed());
+  for (int i = 0; i < 20 && !ctl_->FinalsFlushed(); ++i) Advance(ctl_->NextTickIn() + 1ms);
+  json s = Stored("r1");
+  EXPECT_EQ(s["status"]["phase"], "Failed");
+  EXPECT_EQ(s["status"]["result"]["reason"], "OOMKilled");
+  EXPECT_EQ(s["status"]["result"]["oomKilled"], true);
+  EXPECT_EQ(s["status"]["result"]["exitCode"], 137);
+  EXPECT_EQ(journal_.Get(Uid("r1"))->state, JournalState::kReported);
+}
+
+TEST_F(ControllerTest, TimeoutSendsTermThenKill) {
+  json run = MakeRun("r1").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Timeout(3).Obj();
+  ctl_->OnRun(api_.PutRun(run));
+  for (int i = 0; i < 3; ++i) Advance(1s);
+  EXPECT_EQ(exec_.Get(Uid("r1"))->signals, std::vector<int>{SIGTERM});
+  for (int i = 0; i < 10; ++i) Advance(1s);
+  EXPECT_EQ(exec_.Get(Uid("r1"))->signals, (std::vector<int>{SIGTERM, SIGKILL}));
+  exec_.Kill(Uid("r1"), SIGKILL);
+  Advance(1s);
+  EXPECT_EQ(Stored("r1")["status"]["result"]["reason"], "Timeout");
+}
+
+TEST_F(ControllerTest, DependencyFailureFailsTheRunWithoutStarting) {
+  json run = MakeRun("r1").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Dependency("db.invalid", 5432).Obj();
+  exec_.SetWarmUp({DependencyCheck{Dependency{"db.invalid", 5432, "declared"}, false, 3.0, 0, "NXDOMAIN"}});
+  ctl_->OnRun(api_.PutRun(run));
+  EXPECT_EQ(exec_.launches(), 0);
+  json s = Stored("r1");
+  EXPECT_EQ(s["status"]["phase"], "Failed");
+  EXPECT_EQ(s["status"]["result"]["reason"], "DependencyFailed");
+  EXPECT_EQ(s["status"]["conditions"][0]["type"], "DependenciesReady");
+  EXPECT_EQ(s["status"]["conditions"][0]["status"], "False");
+  EXPECT_NE(s["status"]["conditions"][0]["message"].get<std::string>().find("db.invalid:5432 failed: NXDOMAIN"),
+            std::string::npos);
+}
+
+TEST_F(ControllerTest, LaunchFailureIsReported) {
+  exec_.FailLaunch(InternalError("cannot create cgroup memory/prescient/x: Permission denied"));
+  ctl_->OnRun(Allocated("r1"));
+  json s = Stored("r1");
+  EXPECT_EQ(s["status"]["phase"], "Failed");
+  EXPECT_NE(s["status"]["result"]["message"].get<std::string>().find("Permission denied"), std::string::npos);
+}
+
+TEST_F(ControllerTest, DrainingStopsClaiming) {
+  ctl_->BeginDrain();
+  ctl_->OnRun(Allocated("r1"));
+  EXPECT_EQ(api_.status_writes(), 0);
+}
+
+TEST_F(ControllerTest, DeletionCancelsTheCommand) {
+  ctl_->OnRun(Allocated("r1"));
+  json del = Stored("r1");
+  del["metadata"]["deletionTimestamp"] = "2026-11-28T07:00:00Z";
+  ctl_->OnRun(del);
+  EXPECT_EQ(exec_.Get(Uid("r1"))->signals, std::vector<int>{SIGTERM});
+}
+
+TEST_F(ControllerTest, ShadowRunsOffTheLoopAndReports) {
+  json obj = api_.PutRun(MakeRun("r1").Instance("vm-a").Phase("Shadowing").ShadowRequested(5).Obj());
+  ctl_->OnRun(obj);
+  ctl_->OnRun(obj);  // a second event while it runs does not start a second one
+  for (int i = 0; i < 1000 && Stored("r1")["status"]["shadow"]["requested"] == true; ++i) {
+    std::this_thread::yield();
+    ctl_->Tick();
+  }
+  json s = Stored("r1");
+  EXPECT_EQ(s["status"]["shadow"]["requested"], false);
+  EXPECT_EQ(s["status"]["shadow"]["result"]["usage"]["peaks"]["memoryBytes"], 42 << 20);
+  EXPECT_EQ(exec_.shadows(), 1);
+  EXPECT_EQ(exec_.launches(), 0);
+}
+
+// ---- restart recovery ------------------------------------------------------------------------
+
+class RecoveryTest : public ControllerTest {
+ protected:
+  // Runs r1 under a first agent process (pid 400), then "kill -9": a new controller with pid 500
+  // over the same journal, API and host.
+  void StartUnderPreviousAgent() {
+    Make(400);
+    ctl_->OnRun(Allocated("r1"));
+    ctl_->Tick();
+    ASSERT_EQ(exec_.launches(), 1);
+    Make(500);
+  }
+};
+
+TEST_F(RecoveryTest, ReattachesToALiveRun) {
+  StartUnderPreviousAgent();
+  ctl_->Recover();
+  EXPECT_EQ(ctl_->RunningCount(), 1u);
+  EXPECT_EQ(exec_.launches(), 1) << "never launched twice";
+  exec_.Exit(Uid("r1"), 7);
+  Advance(1s);
+  json s = Stored("r1");
+  EXPECT_EQ(s["status"]["result"]["exitCode"], 7);
+  EXPECT_EQ(s["status"]["result"]["reason"], "Error");
+  // Events after recovery do not start it either.
+  ctl_->OnRun(s);
+  EXPECT_EQ(exec_.launches(), 1);
+}
+
+TEST_F(RecoveryTest, FinalizesARunThatExitedWhileAway) {
+  StartUnderPreviousAgent();
+  exec_.Exit(Uid("r1"), 0);
+  ctl_->Recover();
+  EXPECT_EQ(Stored("r1")["status"]["phase"], "Succeeded");
+  EXPECT_EQ(exec_.launches(), 1);
+}
+
+TEST_F(RecoveryTest, ReportsLostWhenProcessAndRecordAreGone) {
+  StartUnderPreviousAgent();
+  exec_.Adopt(Uid("r1"), false, std::nullopt);
+  ctl_->Recover();
+  json s = Stored("r1");
+  EXPECT_EQ(s["status"]["phase"], "Failed");
+  EXPECT_EQ(s["status"]["result"]["reason"], "Lost");
+  EXPECT_FALSE(s["status"]["result"].contains("exitCode")) << "an unknown exit code is not invented";
+}
+
+TEST_F(RecoveryTest, ResendsAPendingFinal) {
+  Make(400);
+  ctl_->OnRun(Allocated("r1"));
+  api_.FailStatusWrites(100, Status(Code::kUnavailable, "injected: API down"));
+  exec_.Exit(Uid("r1"), 0);
+  ctl_->Tick();
+  ASSERT_EQ(journal_.Get(Uid("r1"))->state, JournalState::kFinished);
+  Make(500);  // kill -9 while the API is down
+  api_.ClearFaults();  // the API is back
+  ctl_->Recover();
+  EXPECT_EQ(Stored("r1")["status"]["phase"], "Succeeded");
+  EXPECT_EQ(journal_.Get(Uid("r1"))->state, JournalState::kReported);
+  EXPECT_EQ(exec_.launches(), 1);
+}
+
+TEST_F(RecoveryTest, LaunchesAClaimThatNeverStarted) {
+  // Previous agent claimed and died before launching.
+  Make(400);
+  json obj = Allocated("r1");
+  exec_.FailLaunch(Status(Code::kCancelled, "simulated crash before launch"));
+  JournalEntry e;
+  e.uid = Uid("r1");
+  e.ns = "default";
+  e.name = "r1";
+  e.state = JournalState::kClaimed;
+  e.agent_pid = 400;
+  e.boot_id = "boot-1";
+  ASSERT_TRUE(journal_.Put(e).ok());
+  json claimed = obj;
+  claimed["status"]["phase"] = "Running";
+  claimed["status"]["agent"] = {{"instance", "vm-a"}, {"pid", 400}, {"bootID", "boot-1"}};
+  api_.PutRun(claimed);
+  exec_.FailLaunch(Status());
+  Make(500);
+  ctl_->Recover();
+  EXPECT_EQ(exec_.launches(), 1);
+  EXPECT_EQ(journal_.Get(Uid("r1"))->state, JournalState::kRunning);
+}
+
+TEST_F(RecoveryTest, ApiUnreachableAtStartIsRetried) {
+  StartUnderPreviousAgent();
+  api_.FailGets(true);
+  ctl_->Recover();
+  EXPECT_EQ(ctl_->UnresolvedCount(), 1u);
+  EXPECT_EQ(ctl_->RunningCount(), 0u);
+  ctl_->OnRun(Stored("r1"));  // an event meanwhile does not start anything
+  EXPECT_EQ(exec_.launches(), 1);
+  api_.FailGets(false);
+  Advance(3s);
+  EXPECT_EQ(ctl_->UnresolvedCount(), 0u);
+  EXPECT_EQ(ctl_->RunningCount(), 1u);
+}
+
+}  // namespace
+}  // namespace prescient::agent

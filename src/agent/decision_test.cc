@@ -1,0 +1,167 @@
+#include "agent/decision.h"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+#include "agent/test_builders.h"
+
+namespace prescient::agent {
+namespace {
+
+using testing::MakeRun;
+
+AgentIdentity Self() { return AgentIdentity{"vm-a", "default", {}, "guest", "boot-1", 500}; }
+
+RunView View(const nlohmann::json& obj) {
+  auto r = ParseRun(obj);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : RunView{};
+}
+
+TEST(DecideRun, Table) {
+  LocalRunState none;
+  LocalRunState journaled;
+  journaled.journaled = true;
+  LocalRunState running;
+  running.active = true;
+  running.applied = Allocation{1000, 256 << 20};
+  struct Case {
+    const char* what;
+    nlohmann::json obj;
+    LocalRunState local;
+    AgentIdentity self;
+    RunAction want;
+  };
+  AgentIdentity restricted = Self();
+  restricted.allowed_namespaces = {"prod"};
+  const Case cases[] = {
+      {"allocated, unclaimed", MakeRun("r").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Obj(), none, Self(), RunAction::kClaim},
+      {"other instance", MakeRun("r").Instance("vm-b").Phase("Allocated").Allocation("1", "256Mi").Obj(), none, Self(), RunAction::kIgnore},
+      {"no instance label", MakeRun("r").Phase("Allocated").Allocation("1", "256Mi").Obj(), none, Self(), RunAction::kIgnore},
+      {"other namespace", MakeRun("r", "other").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Obj(), none, Self(), RunAction::kIgnore},
+      {"namespace not allowed", MakeRun("r").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Obj(), none, restricted, RunAction::kIgnore},
+      {"allocated without allocation", MakeRun("r").Instance("vm-a").Phase("Allocated").Obj(), none, Self(), RunAction::kRefuse},
+      {"running without claim", MakeRun("r").Instance("vm-a").Phase("Running").Allocation("1", "256Mi").Obj(), none, Self(), RunAction::kRefuse},
+      {"already claimed", MakeRun("r").Instance("vm-a").Phase("Running").Allocation("1", "256Mi").ClaimedBy("vm-a", 9, "b").Obj(), none, Self(), RunAction::kIgnore},
+      {"claimed in Allocated (odd) is never restarted", MakeRun("r").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").ClaimedBy("vm-a", 9, "b").Obj(), none, Self(), RunAction::kIgnore},
+      {"journaled already", MakeRun("r").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Obj(), journaled, Self(), RunAction::kIgnore},
+      {"pending: operator's", MakeRun("r").Instance("vm-a").Phase("Pending").Obj(), none, Self(), RunAction::kIgnore},
+      {"succeeded", MakeRun("r").Instance("vm-a").Phase("Succeeded").Allocation("1", "256Mi").Obj(), none, Self(), RunAction::kIgnore},
+      {"growth while running", MakeRun("r").Instance("vm-a").Phase("Running").Allocation("2", "512Mi").ClaimedBy("vm-a", 500, "boot-1").Obj(), running, Self(), RunAction::kApplyGrowth},
+      {"same allocation while running", MakeRun("r").Instance("vm-a").Phase("Running").Allocation("1", "256Mi").ClaimedBy("vm-a", 500, "boot-1").Obj(), running, Self(), RunAction::kIgnore},
+      {"deleted while running", MakeRun("r").Instance("vm-a").Phase("Running").Allocation("1", "256Mi").Deleting().Obj(), running, Self(), RunAction::kCancel},
+      {"shadow requested", MakeRun("r").Instance("vm-a").Phase("Shadowing").ShadowRequested(5).Obj(), none, Self(), RunAction::kShadow},
+      {"shadowing, not requested", MakeRun("r").Instance("vm-a").Phase("Shadowing").Obj(), none, Self(), RunAction::kIgnore},
+  };
+  for (const Case& c : cases) {
+    RunDecision d = DecideRun(View(c.obj), c.local, c.self);
+    EXPECT_EQ(RunActionName(d.action), std::string(RunActionName(c.want))) << c.what << " (" << d.reason << ")";
+  }
+}
+
+TEST(DecideInvalidRun, RefusesOnlyWhatWasHandedToUs) {
+  RunView md;
+  md.ns = "default";
+  md.name = "r";
+  md.uid = "abc";
+  md.labels[kInstanceLabel] = "vm-a";
+  EXPECT_EQ(DecideInvalidRun(md, "bad", {}, Self(), "Allocated").action, RunAction::kRefuse);
+  EXPECT_EQ(DecideInvalidRun(md, "bad", {}, Self(), "Pending").action, RunAction::kIgnore);
+  EXPECT_EQ(DecideInvalidRun(md, "bad", {}, Self(), "Failed").action, RunAction::kIgnore);
+  LocalRunState active;
+  active.active = true;
+  EXPECT_EQ(DecideInvalidRun(md, "bad", active, Self(), "Running").action, RunAction::kIgnore);
+  md.labels[kInstanceLabel] = "vm-b";
+  EXPECT_EQ(DecideInvalidRun(md, "bad", {}, Self(), "Allocated").action, RunAction::kIgnore);
+}
+
+TEST(DecideRecovery, Table) {
+  auto entry = [](JournalState s) {
+    JournalEntry e;
+    e.uid = "u1";
+    e.ns = "default";
+    e.name = "r";
+    e.state = s;
+    e.agent_pid = 400;  // our previous process
+    e.boot_id = "boot-1";
+    return e;
+  };
+  RunView allocated = View(MakeRun("r").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Obj());
+  RunView ours = View(MakeRun("r").Instance("vm-a").Phase("Running").Allocation("1", "256Mi").ClaimedBy("vm-a", 400, "boot-1").Obj());
+  RunView theirs = View(MakeRun("r").Instance("vm-a").Phase("Running").Allocation("1", "256Mi").ClaimedBy("vm-a", 401, "boot-1").Obj());
+  RunView done = View(MakeRun("r").Instance("vm-a").Phase("Succeeded").Allocation("1", "256Mi").ClaimedBy("vm-a", 400, "boot-1").Obj());
+  struct Case {
+    const char* what;
+    JournalState state;
+    std::optional<RunView> api;
+    bool cgroup, alive, exit;
+    RecoveryAction want;
+  };
+  const Case cases[] = {
+      {"claiming, claim never landed", JournalState::kClaiming, allocated, false, false, false, RecoveryAction::kResumeClaim},
+      {"claiming, our claim landed", JournalState::kClaiming, ours, false, false, false, RecoveryAction::kLaunch},
+      {"claiming, another agent won", JournalState::kClaiming, theirs, false, false, false, RecoveryAction::kForget},
+      {"claimed, never launched", JournalState::kClaimed, ours, false, false, false, RecoveryAction::kLaunch},
+      {"claimed, run deleted", JournalState::kClaimed, std::nullopt, false, false, false, RecoveryAction::kForget},
+      {"claimed, already finished", JournalState::kClaimed, done, false, false, false, RecoveryAction::kForget},
+      {"launching, process alive", JournalState::kLaunching, ours, true, true, false, RecoveryAction::kReattach},
+      {"launching, nothing there", JournalState::kLaunching, ours, false, false, false, RecoveryAction::kReportLost},
+      {"running, still alive", JournalState::kRunning, ours, true, true, false, RecoveryAction::kReattach},
+      {"running, exited while away", JournalState::kRunning, ours, true, false, true, RecoveryAction::kFinalize},
+      {"running, gone without record", JournalState::kRunning, ours, true, false, false, RecoveryAction::kReportLost},
+      {"running, run deleted, alive", JournalState::kRunning, std::nullopt, true, true, false, RecoveryAction::kReattach},
+      {"finished, final pending", JournalState::kFinished, ours, false, false, true, RecoveryAction::kResendFinal},
+      {"finished, run deleted", JournalState::kFinished, std::nullopt, false, false, true, RecoveryAction::kForget},
+      {"reported tombstone", JournalState::kReported, done, false, false, false, RecoveryAction::kKeepTombstone},
+      {"reported, deleted", JournalState::kReported, std::nullopt, false, false, false, RecoveryAction::kForget},
+  };
+  for (const Case& c : cases) {
+    RecoveryInput in{entry(c.state), c.api, c.cgroup, c.alive, c.exit};
+    RecoveryDecision d = DecideRecovery(in, Self());
+    EXPECT_EQ(RecoveryActionName(d.action), std::string(RecoveryActionName(c.want))) << c.what << " (" << d.reason << ")";
+  }
+}
+
+TEST(ReportDue, RateLimit) {
+  using namespace std::chrono;
+  steady_clock::time_point t0{seconds(100)};
+  auto interval = milliseconds(5000);
+  EXPECT_TRUE(ReportDue(std::nullopt, t0, interval, false)) << "first report immediately";
+  EXPECT_FALSE(ReportDue(t0, t0 + seconds(1), interval, false));
+  EXPECT_FALSE(ReportDue(t0, t0 + milliseconds(4999), interval, false));
+  EXPECT_TRUE(ReportDue(t0, t0 + seconds(5), interval, false));
+  EXPECT_FALSE(ReportDue(t0, t0 + milliseconds(500), interval, true)) << "forced still has a floor";
+  EXPECT_TRUE(ReportDue(t0, t0 + seconds(1), interval, true));
+}
+
+TEST(ResultFromExit, Table) {
+  struct Case {
+    const char* what;
+    ExitRecord exit;
+    int64_t ooms;
+    bool timed_out;
+    std::string reason;
+    std::optional<int> code;
+    bool oom;
+  };
+  const Case cases[] = {
+      {"success", {true, 0, 0, "", ""}, 0, false, "Completed", 0, false},
+      {"failure", {true, 3, 0, "", ""}, 0, false, "Error", 3, false},
+      {"OOM kill", {false, 0, SIGKILL, "", ""}, 1, false, "OOMKilled", 137, true},
+      {"OOM kill through a shell", {true, 137, 0, "", ""}, 1, false, "OOMKilled", 137, true},
+      {"SIGKILL without OOM", {false, 0, SIGKILL, "", ""}, 0, false, "Error", 137, false},
+      {"child OOM, command survived", {true, 1, 0, "", ""}, 2, false, "Error", 1, true},
+      {"timeout", {false, 0, SIGTERM, "", ""}, 0, true, "Timeout", 143, false},
+      {"exec failed", {true, 127, 0, "", "exec: no such file"}, 0, false, "Error", 127, false},
+  };
+  for (const Case& c : cases) {
+    RunResult r = ResultFromExit(c.exit, c.ooms, c.timed_out);
+    EXPECT_EQ(r.reason, c.reason) << c.what;
+    EXPECT_EQ(r.exit_code, c.code) << c.what;
+    EXPECT_EQ(r.oom_killed, c.oom) << c.what;
+  }
+}
+
+}  // namespace
+}  // namespace prescient::agent
