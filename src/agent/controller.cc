@@ -406,6 +406,16 @@ void RunController::SampleAndReport(Active& a) {
       a.usage.endpoints.push_back(ep);
 
   if (auto exit = exec_->PollExit(a.uid)) {
+    // Sample once more: an OOM kill may have happened after the sample above.
+    if (auto last = exec_->SampleRun(a.uid); last.ok()) {
+      a.usage.oom_kills = std::max(a.usage.oom_kills, last->oom_kills);
+      a.usage.cpu_seconds = std::max(a.usage.cpu_seconds, last->cpu_seconds);
+      a.usage.memory_peak_bytes = std::max(a.usage.memory_peak_bytes, last->memory_peak);
+      a.usage.anon_peak_bytes = std::max(a.usage.anon_peak_bytes, last->anon_current);
+      a.usage.io_read_bytes = std::max(a.usage.io_read_bytes, last->io_read_bytes);
+      a.usage.io_write_bytes = std::max(a.usage.io_write_bytes, last->io_write_bytes);
+    }
+    a.usage.anon_peak_bytes = std::max(a.usage.anon_peak_bytes, exit->max_rss_bytes);
     RunResult r = ResultFromExit(*exit, a.usage.oom_kills, a.timed_out);
     if (a.cancelled && r.reason != "Completed") r.message = "cancelled: the CommandRun was deleted";
     Finish(a, r);

@@ -92,6 +92,8 @@ struct ExitRecord {
   int signal = 0;
   std::string finished_at;
   std::string error;     // the shim could not start the command (exec failed, bad user, ...)
+  int64_t max_rss_bytes = 0;  // wait4's ru_maxrss of the command (GNU time's %M), when known
+  std::string output_tail;    // the last bytes of output, as the shim saw them
 };
 
 // Turns an exit into a result. `oom_kills` is the cgroup's OOM kill counter; `timed_out` says the

@@ -146,14 +146,14 @@ TEST(ResultFromExit, Table) {
     bool oom;
   };
   const Case cases[] = {
-      {"success", {true, 0, 0, "", ""}, 0, false, "Completed", 0, false},
-      {"failure", {true, 3, 0, "", ""}, 0, false, "Error", 3, false},
-      {"OOM kill", {false, 0, SIGKILL, "", ""}, 1, false, "OOMKilled", 137, true},
-      {"OOM kill through a shell", {true, 137, 0, "", ""}, 1, false, "OOMKilled", 137, true},
-      {"SIGKILL without OOM", {false, 0, SIGKILL, "", ""}, 0, false, "Error", 137, false},
-      {"child OOM, command survived", {true, 1, 0, "", ""}, 2, false, "Error", 1, true},
-      {"timeout", {false, 0, SIGTERM, "", ""}, 0, true, "Timeout", 143, false},
-      {"exec failed", {true, 127, 0, "", "exec: no such file"}, 0, false, "Error", 127, false},
+      {"success", {true, 0, 0, "", "", 0, ""}, 0, false, "Completed", 0, false},
+      {"failure", {true, 3, 0, "", "", 0, ""}, 0, false, "Error", 3, false},
+      {"OOM kill", {false, 0, SIGKILL, "", "", 0, ""}, 1, false, "OOMKilled", 137, true},
+      {"OOM kill through a shell", {true, 137, 0, "", "", 0, ""}, 1, false, "OOMKilled", 137, true},
+      {"SIGKILL without OOM", {false, 0, SIGKILL, "", "", 0, ""}, 0, false, "Error", 137, false},
+      {"child OOM, command survived", {true, 1, 0, "", "", 0, ""}, 2, false, "Error", 1, true},
+      {"timeout", {false, 0, SIGTERM, "", "", 0, ""}, 0, true, "Timeout", 143, false},
+      {"exec failed", {true, 127, 0, "", "exec: no such file", 0, ""}, 0, false, "Error", 127, false},
   };
   for (const Case& c : cases) {
     RunResult r = ResultFromExit(c.exit, c.ooms, c.timed_out);

@@ -159,13 +159,13 @@ class FakeExecEnv : public ExecEnv {
     std::lock_guard<std::mutex> l(mu_);
     auto& p = procs_[uid];
     p.alive = false;
-    p.exit = ExitRecord{true, code, 0, "2026-11-28T07:00:00Z", ""};
+    p.exit = ExitRecord{true, code, 0, "2026-11-28T07:00:00Z", "", 0, ""};
   }
   void Kill(const std::string& uid, int sig) {
     std::lock_guard<std::mutex> l(mu_);
     auto& p = procs_[uid];
     p.alive = false;
-    p.exit = ExitRecord{false, 0, sig, "2026-11-28T07:00:00Z", ""};
+    p.exit = ExitRecord{false, 0, sig, "2026-11-28T07:00:00Z", "", 0, ""};
   }
   // A process that survived an agent restart (as if launched by a previous agent).
   void Adopt(const std::string& uid, bool alive, std::optional<ExitRecord> exit) {
