@@ -15,7 +15,8 @@ done
 JOBS=$(nproc)
 start=$(date +%s)
 bash hack/install-deps.sh
-export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/prescient-ccache}
+# ccache keyed on paths relative to the checkout, so a fresh clone (CI) reuses earlier compiles.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 
 echo "== build (warnings are errors)"
 cmake -S . -B build -G Ninja -DPRESCIENT_WERROR=ON >/dev/null
