@@ -1,0 +1,528 @@
+#include "exec/process.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "exec/fileio.h"
+
+extern char** environ;
+
+namespace prescient::exec {
+
+// ---------------------------------------------------------------- TailBuffer / RotatingLog
+
+void TailBuffer::Append(const char* data, size_t n) {
+  if (cap_ == 0) return;
+  if (n >= cap_) {
+    buf_.assign(data + (n - cap_), cap_);
+    return;
+  }
+  buf_.append(data, n);
+  if (buf_.size() > cap_) buf_.erase(0, buf_.size() - cap_);
+}
+
+std::string TailBuffer::Contents() const { return buf_; }
+
+RotatingLog::RotatingLog(std::string path, int64_t max_bytes, int keep)
+    : path_(std::move(path)), max_bytes_(max_bytes), keep_(keep) {}
+
+RotatingLog::~RotatingLog() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status RotatingLog::Open() {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd_ < 0) return InternalError(ErrnoText("open log " + path_, errno));
+  struct stat st;
+  size_ = ::fstat(fd_, &st) == 0 ? st.st_size : 0;
+  return Status::Ok();
+}
+
+Status RotatingLog::Rotate() {
+  ::close(fd_);
+  fd_ = -1;
+  for (int i = keep_; i >= 1; --i) {
+    std::string from = i == 1 ? path_ : path_ + "." + std::to_string(i - 1);
+    std::string to = path_ + "." + std::to_string(i);
+    ::rename(from.c_str(), to.c_str());  // a missing older file is fine
+  }
+  if (keep_ <= 0) ::unlink(path_.c_str());
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd_ < 0) return InternalError(ErrnoText("reopen log " + path_, errno));
+  size_ = 0;
+  return Status::Ok();
+}
+
+Status RotatingLog::Write(const char* data, size_t n) {
+  if (fd_ < 0) return InternalError("log " + path_ + " is not open");
+  while (n > 0) {
+    if (max_bytes_ > 0 && size_ >= max_bytes_)
+      if (Status s = Rotate(); !s.ok()) return s;
+    size_t room = max_bytes_ > 0 ? static_cast<size_t>(max_bytes_ - size_) : n;
+    size_t chunk = std::min(n, room);
+    ssize_t w = ::write(fd_, data, chunk);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return InternalError(ErrnoText("write log " + path_, errno));
+    }
+    size_ += w;
+    data += w;
+    n -= static_cast<size_t>(w);
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- executable lookup
+
+Result<std::string> ResolveExecutable(const std::string& name, const std::vector<std::string>& env) {
+  if (name.empty()) return InvalidArgument("empty program name");
+  if (name.find('/') != std::string::npos) return name;
+  std::string path = "/usr/local/bin:/usr/bin:/bin";
+  for (const auto& e : env)
+    if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+  std::istringstream in(path);
+  std::string dir;
+  while (std::getline(in, dir, ':')) {
+    if (dir.empty()) dir = ".";
+    std::string cand = dir + "/" + name;
+    struct stat st;
+    if (::stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(cand.c_str(), X_OK) == 0) return cand;
+  }
+  return NotFoundError("program \"" + name + "\" not found in PATH=" + path);
+}
+
+// ---------------------------------------------------------------- the child side
+
+namespace {
+
+// Failure report from the child over the CLOEXEC error pipe: a step id and errno.
+struct ChildError {
+  int step;
+  int err;
+};
+
+enum ChildStep {
+  kStepSetsid = 1,
+  kStepCgroup,
+  kStepUnshare,
+  kStepPrivate,
+  kStepScratch,
+  kStepOverlay,
+  kStepBinds,
+  kStepChroot,
+  kStepChdir,
+  kStepSetgroups,
+  kStepSetgid,
+  kStepSetuid,
+  kStepDup,
+  kStepExec,
+};
+
+const char* StepName(int s) {
+  switch (s) {
+    case kStepSetsid: return "setsid";
+    case kStepCgroup: return "joining the cgroup (write to cgroup.procs)";
+    case kStepUnshare: return "unshare(mount/network namespace)";
+    case kStepPrivate: return "making / private in the new mount namespace";
+    case kStepScratch: return "mounting the sandbox scratch tmpfs";
+    case kStepOverlay: return "mounting the sandbox overlay";
+    case kStepBinds: return "binding /proc, /dev, /sys into the sandbox";
+    case kStepChroot: return "entering the sandbox root";
+    case kStepChdir: return "chdir to the working directory";
+    case kStepSetgroups: return "setgroups";
+    case kStepSetgid: return "setgid";
+    case kStepSetuid: return "setuid";
+    case kStepDup: return "redirecting stdin/stdout/stderr";
+    case kStepExec: return "exec";
+  }
+  return "unknown step";
+}
+
+// Everything the child needs, prepared before fork so that the child only makes system calls.
+struct ChildPlan {
+  std::string exe;
+  std::vector<std::string> args;
+  std::vector<std::string> envs;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  std::vector<std::string> procs_files;
+  std::string working_dir;
+  bool set_ids = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+  // Sandbox.
+  bool sandbox = false;
+  bool unshare_net = false;
+  std::string scratch, scratch_opts, upper, work, merged, overlay_opts;
+  std::string merged_proc, merged_dev, merged_sys, merged_shm;
+  // Second overlay when the working directory is on another filesystem than /.
+  std::string wd_upper, wd_work, wd_target, wd_overlay_opts;
+};
+
+[[noreturn]] void ChildFail(int errfd, int step) {
+  ChildError e{step, errno};
+  ssize_t r = ::write(errfd, &e, sizeof e);
+  (void)r;
+  ::_exit(127);
+}
+
+void WritePidTo(const char* path, int errfd) {
+  // Format getpid() without the allocator (async-signal-safe).
+  char buf[24];
+  int n = 0;
+  long p = static_cast<long>(::getpid());
+  char rev[24];
+  do {
+    rev[n++] = static_cast<char>('0' + p % 10);
+    p /= 10;
+  } while (p > 0);
+  for (int i = 0; i < n; ++i) buf[i] = rev[n - 1 - i];
+  int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) ChildFail(errfd, kStepCgroup);
+  if (::write(fd, buf, n) != n) ChildFail(errfd, kStepCgroup);
+  ::close(fd);
+}
+
+[[noreturn]] void RunChild(const ChildPlan& p, int errfd, int in_fd, int out_fd, int err_fd) {
+  // Default signal state: the parent may block or ignore signals (SIGPIPE especially).
+  sigset_t all;
+  sigemptyset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, nullptr);
+  for (int s = 1; s < NSIG; ++s)
+    if (s != SIGKILL && s != SIGSTOP) ::signal(s, SIG_DFL);
+
+  if (::setsid() < 0) ChildFail(errfd, kStepSetsid);
+  for (const auto& f : p.procs_files) WritePidTo(f.c_str(), errfd);
+
+  if (p.sandbox) {
+    int flags = CLONE_NEWNS | (p.unshare_net ? CLONE_NEWNET : 0);
+    if (::unshare(flags) != 0) ChildFail(errfd, kStepUnshare);
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ChildFail(errfd, kStepPrivate);
+    if (::mount("prescient-shadow", p.scratch.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, p.scratch_opts.c_str()) != 0)
+      ChildFail(errfd, kStepScratch);
+    for (const std::string* d : {&p.upper, &p.work, &p.merged})
+      if (::mkdir(d->c_str(), 0755) != 0) ChildFail(errfd, kStepScratch);
+    if (::mount("overlay", p.merged.c_str(), "overlay", 0, p.overlay_opts.c_str()) != 0) ChildFail(errfd, kStepOverlay);
+    if (!p.wd_target.empty()) {
+      for (const std::string* d : {&p.wd_upper, &p.wd_work})
+        if (::mkdir(d->c_str(), 0755) != 0) ChildFail(errfd, kStepScratch);
+      if (::mount("overlay", p.wd_target.c_str(), "overlay", 0, p.wd_overlay_opts.c_str()) != 0)
+        ChildFail(errfd, kStepOverlay);
+    }
+    if (::mount("/proc", p.merged_proc.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) ChildFail(errfd, kStepBinds);
+    if (::mount("/dev", p.merged_dev.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) ChildFail(errfd, kStepBinds);
+    // /dev/shm would otherwise be the host's: give the sandbox its own.
+    ::mount("shm", p.merged_shm.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=64m");
+    // /sys read-only and without the mounts below it (no cgroupfs writes from the sandbox).
+    if (::mount("/sys", p.merged_sys.c_str(), nullptr, MS_BIND, nullptr) != 0) ChildFail(errfd, kStepBinds);
+    if (::mount(nullptr, p.merged_sys.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0)
+      ChildFail(errfd, kStepBinds);
+    if (::chdir(p.merged.c_str()) != 0 || ::chroot(".") != 0) ChildFail(errfd, kStepChroot);
+    if (::chdir("/") != 0) ChildFail(errfd, kStepChroot);
+  }
+  if (!p.working_dir.empty() && ::chdir(p.working_dir.c_str()) != 0) ChildFail(errfd, kStepChdir);
+  if (p.set_ids) {
+    if (::setgroups(p.groups.size(), p.groups.data()) != 0) ChildFail(errfd, kStepSetgroups);
+    if (::setgid(p.gid) != 0) ChildFail(errfd, kStepSetgid);
+    if (::setuid(p.uid) != 0) ChildFail(errfd, kStepSetuid);
+  }
+  if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) ChildFail(errfd, kStepDup);
+  ::execve(p.exe.c_str(), p.argv.data(), p.envp.data());
+  ChildFail(errfd, kStepExec);
+}
+
+// ---------------------------------------------------------------- the parent side
+
+class RealProcess : public Process {
+ public:
+  RealProcess(pid_t pid, int pidfd, int out_fd, int err_fd, std::unique_ptr<RotatingLog> log, size_t tail)
+      : pid_(pid), pidfd_(pidfd), log_(std::move(log)), tail_(tail) {
+    reader_ = std::thread([this, out_fd, err_fd] { ReadOutput(out_fd, err_fd); });
+  }
+  ~RealProcess() override {
+    if (!reaped_) {
+      // Never leave a zombie or a runaway group behind when the caller gives up on us.
+      ::kill(-pid_, SIGKILL);
+      ExitInfo ignored;
+      Wait(std::chrono::milliseconds(5000), &ignored);
+    }
+    FinishOutput();
+    if (pidfd_ >= 0) ::close(pidfd_);
+  }
+
+  pid_t pid() const override { return pid_; }
+
+  bool Wait(std::chrono::milliseconds timeout, ExitInfo* info) override {
+    if (reaped_) {
+      *info = exit_;
+      return true;
+    }
+    if (pidfd_ >= 0) {
+      struct pollfd pfd{pidfd_, POLLIN, 0};
+      int r;
+      do {
+        r = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+      } while (r < 0 && errno == EINTR);
+      if (r == 0) return false;
+      return Reap(info, 0);
+    }
+    // No pidfd: poll waitpid with short naps up to the timeout.
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (Reap(info, WNOHANG)) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  Status SignalGroup(int sig) override {
+    if (reaped_) {
+      // The leader is gone but its group may live on; the pgid stays valid while members exist.
+      if (::kill(-pid_, sig) != 0 && errno != ESRCH) return InternalError(ErrnoText("kill -" + std::to_string(pid_), errno));
+      return Status::Ok();
+    }
+    if (::kill(-pid_, sig) != 0 && errno != ESRCH) return InternalError(ErrnoText("kill -" + std::to_string(pid_), errno));
+    return Status::Ok();
+  }
+
+  std::string Tail() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return tail_.Contents();
+  }
+  uint64_t OutputBytes() const override { return output_bytes_.load(); }
+
+  void FinishOutput() override {
+    stop_reader_ = true;
+    if (reader_.joinable()) reader_.join();
+  }
+
+ private:
+  bool Reap(ExitInfo* info, int flags) {
+    int status = 0;
+    struct rusage ru {};
+    pid_t r;
+    do {
+      r = ::wait4(pid_, &status, flags, &ru);
+    } while (r < 0 && errno == EINTR);
+    if (r != pid_) return false;
+    ExitInfo e;
+    if (WIFEXITED(status)) {
+      e.exited = true;
+      e.exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+      e.signal = WTERMSIG(status);
+      e.core_dumped = WCOREDUMP(status);
+    }
+    e.max_rss_bytes = static_cast<int64_t>(ru.ru_maxrss) * 1024;
+    e.user_seconds = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+    e.system_seconds = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    e.block_read_bytes = static_cast<uint64_t>(ru.ru_inblock) * 512;
+    e.block_write_bytes = static_cast<uint64_t>(ru.ru_oublock) * 512;
+    exit_ = e;
+    reaped_ = true;
+    *info = e;
+    return true;
+  }
+
+  void ReadOutput(int out_fd, int err_fd) {
+    struct pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+    int open_fds = 2;
+    char buf[16384];
+    while (open_fds > 0) {
+      int r = ::poll(fds, 2, 50);
+      if (r < 0 && errno != EINTR) break;
+      if (r <= 0) {
+        if (stop_reader_) break;
+        continue;
+      }
+      for (auto& f : fds) {
+        if (f.fd < 0 || !(f.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        ssize_t n = ::read(f.fd, buf, sizeof buf);
+        if (n > 0) {
+          std::lock_guard<std::mutex> l(mu_);
+          tail_.Append(buf, static_cast<size_t>(n));
+          output_bytes_ += static_cast<uint64_t>(n);
+          if (log_) log_->Write(buf, static_cast<size_t>(n));
+        } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+          ::close(f.fd);
+          f.fd = -1;
+          --open_fds;
+        }
+      }
+      if (stop_reader_ && r == 0) break;
+    }
+    for (auto& f : fds)
+      if (f.fd >= 0) ::close(f.fd);
+  }
+
+  pid_t pid_;
+  int pidfd_;
+  std::unique_ptr<RotatingLog> log_;
+  mutable std::mutex mu_;
+  TailBuffer tail_;
+  std::atomic<uint64_t> output_bytes_{0};
+  std::atomic<bool> stop_reader_{false};
+  std::thread reader_;
+  bool reaped_ = false;
+  ExitInfo exit_;
+};
+
+class RealLauncher : public ProcessLauncher {
+ public:
+  Result<std::unique_ptr<Process>> Start(const ProcessSpec& spec) override {
+    ChildPlan p;
+    if (!spec.shell_command.empty() && !spec.argv.empty())
+      return InvalidArgument("process spec has both a shell command and an argv");
+    if (spec.shell_command.empty() && spec.argv.empty()) return InvalidArgument("process spec has no command");
+    // Environment.
+    if (spec.inherit_env)
+      for (char** e = environ; e && *e; ++e) {
+        std::string kv = *e;
+        std::string key = kv.substr(0, kv.find('='));
+        bool overridden = false;
+        for (const auto& o : spec.env) overridden |= o.rfind(key + "=", 0) == 0;
+        if (!overridden) p.envs.push_back(kv);
+      }
+    for (const auto& e : spec.env) {
+      if (e.find('=') == std::string::npos) return InvalidArgument("environment entry \"" + e + "\" has no '='");
+      p.envs.push_back(e);
+    }
+    if (!spec.shell_command.empty()) {
+      p.exe = "/bin/sh";
+      p.args = {"sh", "-c", spec.shell_command};
+    } else {
+      auto exe = ResolveExecutable(spec.argv[0], p.envs);
+      if (!exe.ok()) return exe.status();
+      p.exe = *exe;
+      p.args = spec.argv;
+    }
+    for (auto& a : p.args) p.argv.push_back(a.data());
+    p.argv.push_back(nullptr);
+    for (auto& e : p.envs) p.envp.push_back(e.data());
+    p.envp.push_back(nullptr);
+    p.procs_files = spec.cgroup_procs_files;
+    p.working_dir = spec.working_dir;
+    if (spec.uid || spec.gid) {
+      p.set_ids = true;
+      p.uid = spec.uid.value_or(::getuid());
+      if (spec.gid) {
+        p.gid = *spec.gid;
+      } else {
+        struct passwd pw, *res = nullptr;
+        char buf[4096];
+        if (::getpwuid_r(p.uid, &pw, buf, sizeof buf, &res) != 0 || !res)
+          return InvalidArgument("uid " + std::to_string(p.uid) + " has no passwd entry; give a gid");
+        p.gid = pw.pw_gid;
+      }
+      p.groups = {p.gid};
+    }
+    if (spec.sandbox) {
+      const Sandbox& sb = *spec.sandbox;
+      if (sb.scratch_dir.empty() || !PathExists(sb.scratch_dir))
+        return InvalidArgument("sandbox scratch_dir \"" + sb.scratch_dir + "\" must be an existing empty directory");
+      p.sandbox = true;
+      p.unshare_net = !sb.allow_network;
+      p.scratch = sb.scratch_dir;
+      p.scratch_opts = "size=" + std::to_string(sb.scratch_bytes) + ",mode=0700";
+      p.upper = p.scratch + "/upper";
+      p.work = p.scratch + "/work";
+      p.merged = p.scratch + "/root";
+      p.overlay_opts = "lowerdir=/,upperdir=" + p.upper + ",workdir=" + p.work;
+      p.merged_proc = p.merged + "/proc";
+      p.merged_dev = p.merged + "/dev";
+      p.merged_sys = p.merged + "/sys";
+      p.merged_shm = p.merged + "/dev/shm";
+      struct stat root_st, wd_st;
+      if (!spec.working_dir.empty() && ::stat("/", &root_st) == 0 && ::stat(spec.working_dir.c_str(), &wd_st) == 0 &&
+          root_st.st_dev != wd_st.st_dev) {
+        if (spec.working_dir.find(',') != std::string::npos || spec.working_dir.find(':') != std::string::npos)
+          return InvalidArgument("sandbox working directory \"" + spec.working_dir + "\" contains ',' or ':'");
+        p.wd_upper = p.scratch + "/wd-upper";
+        p.wd_work = p.scratch + "/wd-work";
+        p.wd_target = p.merged + spec.working_dir;
+        p.wd_overlay_opts = "lowerdir=" + spec.working_dir + ",upperdir=" + p.wd_upper + ",workdir=" + p.wd_work;
+      }
+    }
+
+    int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devnull < 0) return InternalError(ErrnoText("open /dev/null", errno));
+    int outp[2], errp[2], ep[2];
+    if (::pipe2(outp, O_CLOEXEC) != 0) {
+      ::close(devnull);
+      return InternalError(ErrnoText("pipe", errno));
+    }
+    if (::pipe2(errp, O_CLOEXEC) != 0) {
+      ::close(devnull);
+      ::close(outp[0]);
+      ::close(outp[1]);
+      return InternalError(ErrnoText("pipe", errno));
+    }
+    if (::pipe2(ep, O_CLOEXEC) != 0) {
+      for (int fd : {devnull, outp[0], outp[1], errp[0], errp[1]}) ::close(fd);
+      return InternalError(ErrnoText("pipe", errno));
+    }
+    std::unique_ptr<RotatingLog> log;
+    if (!spec.log_path.empty()) {
+      log = std::make_unique<RotatingLog>(spec.log_path, spec.log_max_bytes, spec.log_keep);
+      if (Status s = log->Open(); !s.ok()) {
+        for (int fd : {devnull, outp[0], outp[1], errp[0], errp[1], ep[0], ep[1]}) ::close(fd);
+        return s;
+      }
+    }
+
+    pid_t pid = ::fork();
+    if (pid < 0) {
+      int err = errno;
+      for (int fd : {devnull, outp[0], outp[1], errp[0], errp[1], ep[0], ep[1]}) ::close(fd);
+      return InternalError(ErrnoText("fork", err));
+    }
+    if (pid == 0) RunChild(p, ep[1], devnull, outp[1], errp[1]);
+
+    for (int fd : {devnull, outp[1], errp[1], ep[1]}) ::close(fd);
+    ChildError ce{};
+    ssize_t n;
+    do {
+      n = ::read(ep[0], &ce, sizeof ce);
+    } while (n < 0 && errno == EINTR);
+    ::close(ep[0]);
+    if (n == static_cast<ssize_t>(sizeof ce)) {
+      int status;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      ::close(outp[0]);
+      ::close(errp[0]);
+      std::string what = std::string("starting ") + p.exe + ": " + StepName(ce.step) + " failed";
+      if (ce.step == kStepChdir) what += " (" + spec.working_dir + ")";
+      Code code = (ce.step == kStepExec && ce.err == ENOENT) ? Code::kNotFound : Code::kInternal;
+      return Status(code, ErrnoText(what, ce.err));
+    }
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    return std::unique_ptr<Process>(
+        new RealProcess(pid, pidfd, outp[0], errp[0], std::move(log), spec.tail_bytes));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ProcessLauncher> NewRealProcessLauncher() { return std::make_unique<RealLauncher>(); }
+
+}  // namespace prescient::exec

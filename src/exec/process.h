@@ -1,0 +1,131 @@
+// Starting a command: fork/exec of `/bin/sh -c COMMAND` or an argv, with its environment, working
+// directory and optionally an unprivileged uid/gid, in its own session and process group. The
+// child joins its cgroup between fork and exec (it writes its own pid to cgroup.procs before
+// exec, so no byte of its resource use escapes accounting). Standard output and error go to a
+// size-rotated log file and an in-memory tail. An optional Sandbox puts the child in a private
+// mount namespace with an overlay over / (and over the working directory when it is another
+// filesystem) so its writes vanish, and without network unless allowed (shadow execution).
+//
+// ProcessLauncher/Process are the Env-style seam for the agent's tests. Thread-safety: a Process
+// may be signalled and its Tail() read from any thread; Wait() from one thread at a time.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace prescient::exec {
+
+// Shadow-execution sandbox: everything the command writes is discarded when it ends.
+struct Sandbox {
+  bool allow_network = false;          // false: a new, empty network namespace (no interfaces up)
+  int64_t scratch_bytes = 256 << 20;   // size of the tmpfs that receives the overlay's writes
+  std::string scratch_dir;             // an empty directory used as a private mount point; must exist
+};
+
+struct ProcessSpec {
+  // Exactly one of these: a shell command (run as /bin/sh -c COMMAND) or an argv (PATH-searched).
+  std::string shell_command;
+  std::vector<std::string> argv;
+  // "NAME=value" entries. With inherit_env the parent's environment is the base and these override.
+  std::vector<std::string> env;
+  bool inherit_env = false;
+  std::string working_dir;                // empty: the parent's
+  std::optional<uid_t> uid;               // run as this user (setgroups/setgid/setuid before exec)
+  std::optional<gid_t> gid;               // defaults to uid's primary group when only uid is set
+  std::vector<std::string> cgroup_procs_files;  // Cgroup::ProcsFiles(); the child joins before exec
+  std::string log_path;                   // empty: output only kept in the tail
+  int64_t log_max_bytes = 16 << 20;       // rotate at this size: log → log.1 → … → log.<log_keep>
+  int log_keep = 2;
+  size_t tail_bytes = 16 << 10;           // last N bytes of stdout+stderr kept in memory
+  std::optional<Sandbox> sandbox;
+};
+
+struct ExitInfo {
+  bool exited = false;      // true: exit_code is valid; false: killed by `signal`
+  int exit_code = -1;
+  int signal = 0;
+  bool core_dumped = false;
+  // From wait4() (the child and every descendant it waited for).
+  int64_t max_rss_bytes = 0;  // ru_maxrss: largest peak RSS of one process (= GNU time's %M)
+  double user_seconds = 0;
+  double system_seconds = 0;
+  uint64_t block_read_bytes = 0;   // ru_inblock × 512: storage reads the processes caused
+  uint64_t block_write_bytes = 0;  // ru_oublock × 512: storage writes (counted when dirtied)
+  // Shell convention: exit code, or 128 + signal.
+  int ShellStatus() const { return exited ? exit_code : 128 + signal; }
+};
+
+class Process {
+ public:
+  virtual ~Process() = default;
+  virtual pid_t pid() const = 0;
+  // Waits up to `timeout` for the child to end; true and *info filled once it has (reaped).
+  // After it returned true it keeps returning true with the same info.
+  virtual bool Wait(std::chrono::milliseconds timeout, ExitInfo* info) = 0;
+  // Sends `sig` to the child's process group (the child is its session and group leader).
+  virtual Status SignalGroup(int sig) = 0;
+  // The last tail_bytes of output.
+  virtual std::string Tail() const = 0;
+  // Total bytes of output seen.
+  virtual uint64_t OutputBytes() const = 0;
+  // Stops capturing output (after the child and its group ended; pipes held open by escaped
+  // descendants would otherwise keep the reader alive) and flushes the log file.
+  virtual void FinishOutput() = 0;
+};
+
+class ProcessLauncher {
+ public:
+  virtual ~ProcessLauncher() = default;
+  // Starts the process. Errors name the step that failed in the child (cgroup join, sandbox
+  // mount, chdir, setuid, exec) and its errno.
+  virtual Result<std::unique_ptr<Process>> Start(const ProcessSpec& spec) = 0;
+};
+
+// fork/exec on this machine.
+std::unique_ptr<ProcessLauncher> NewRealProcessLauncher();
+
+// Looks `name` up in the PATH found in env (or /usr/local/bin:/usr/bin:/bin); name itself when it
+// contains a slash. NotFound when no executable matches.
+Result<std::string> ResolveExecutable(const std::string& name, const std::vector<std::string>& env);
+
+// In-memory ring buffer of the last N bytes (the output tail). Not thread-safe by itself.
+class TailBuffer {
+ public:
+  explicit TailBuffer(size_t capacity) : cap_(capacity) {}
+  void Append(const char* data, size_t n);
+  std::string Contents() const;
+
+ private:
+  size_t cap_;
+  std::string buf_;
+};
+
+// A log file rotated by size: when the next write would exceed max_bytes, path → path.1 →
+// path.2 … (keeping `keep` old files) and a fresh file is started. Not thread-safe by itself.
+class RotatingLog {
+ public:
+  RotatingLog(std::string path, int64_t max_bytes, int keep);
+  ~RotatingLog();
+  RotatingLog(const RotatingLog&) = delete;
+  RotatingLog& operator=(const RotatingLog&) = delete;
+  Status Open();
+  Status Write(const char* data, size_t n);
+
+ private:
+  Status Rotate();
+  std::string path_;
+  int64_t max_bytes_;
+  int keep_;
+  int fd_ = -1;
+  int64_t size_ = 0;
+};
+
+}  // namespace prescient::exec
