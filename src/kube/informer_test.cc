@@ -1,0 +1,215 @@
+#include "kube/informer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "kube/fake_client.h"
+
+namespace prescient::kube {
+namespace {
+
+using namespace std::chrono_literals;
+
+const ResourceType kThings{"test.prescient.dev", "v1", "things", "Thing", true};
+
+template <typename Pred>
+bool Eventually(Pred pred) {
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(1ms);
+  }
+  return pred();
+}
+
+Json Thing(const std::string& ns, const std::string& name, int value, const std::string& team = "a") {
+  return {{"metadata", {{"namespace", ns}, {"name", name}, {"labels", {{"team", team}}}}}, {"spec", {{"value", value}}}};
+}
+
+InformerOptions FastOptions() {
+  InformerOptions o;
+  o.page_size = 2;
+  o.backoff = {1ms, 5ms, 2.0, 0.0};
+  return o;
+}
+
+// Records what handlers saw, to compare with the server.
+struct Recorder {
+  std::mutex mu;
+  std::map<std::string, int> value;  // key -> last value seen through handlers
+  int adds = 0, updates = 0, deletes = 0;
+  EventHandlers Handlers() {
+    return EventHandlers{
+        [this](const ObjectPtr& o) {
+          std::lock_guard<std::mutex> l(mu);
+          ++adds;
+          value[ObjectKey(*o)] = (*o)["spec"]["value"].get<int>();
+        },
+        [this](const ObjectPtr&, const ObjectPtr& o) {
+          std::lock_guard<std::mutex> l(mu);
+          ++updates;
+          value[ObjectKey(*o)] = (*o)["spec"]["value"].get<int>();
+        },
+        [this](const ObjectPtr& o) {
+          std::lock_guard<std::mutex> l(mu);
+          ++deletes;
+          value.erase(ObjectKey(*o));
+        }};
+  }
+  std::map<std::string, int> Snapshot() {
+    std::lock_guard<std::mutex> l(mu);
+    return value;
+  }
+};
+
+std::map<std::string, int> ServerState(FakeClient& c) {
+  std::map<std::string, int> out;
+  auto list = ListAll(c, kThings, "");
+  for (const auto& o : list->items) out[ObjectKey(o)] = o["spec"]["value"].get<int>();
+  return out;
+}
+
+std::map<std::string, int> CacheState(const Informer& inf) {
+  std::map<std::string, int> out;
+  for (const auto& o : inf.store().List()) out[ObjectKey(*o)] = (*o)["spec"]["value"].get<int>();
+  return out;
+}
+
+TEST(InformerTest, ListsInPagesThenFollowsWatch) {
+  FakeClient client;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(client.Create(kThings, Thing("ns1", "t" + std::to_string(i), i)).ok());
+  Informer inf(&client, kThings, FastOptions());
+  Recorder rec;
+  inf.AddEventHandlers(rec.Handlers());
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(5s));
+  EXPECT_EQ(inf.store().size(), 5u);
+  EXPECT_GE(client.Calls("list"), 3);  // pages of 2
+  ASSERT_TRUE(client.Create(kThings, Thing("ns2", "new", 7)).ok());
+  auto cur = *client.Get(kThings, "ns1", "t1");
+  cur["spec"]["value"] = 11;
+  ASSERT_TRUE(client.Update(kThings, cur).ok());
+  ASSERT_TRUE(client.Delete(kThings, "ns1", "t0").ok());
+  ASSERT_TRUE(Eventually([&] { return CacheState(inf) == ServerState(client); }));
+  ASSERT_TRUE(Eventually([&] { return rec.Snapshot() == ServerState(client); }));
+  EXPECT_EQ(inf.LastResourceVersion(), std::to_string(client.CurrentResourceVersion()));
+  inf.Stop();
+}
+
+TEST(InformerTest, ReconnectsAfterDroppedWatchesWithoutLosingEvents) {
+  FakeClient client;
+  Informer inf(&client, kThings, FastOptions());
+  Recorder rec;
+  inf.AddEventHandlers(rec.Handlers());
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(5s));
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(client.Create(kThings, Thing("ns", "x" + std::to_string(i), i)).ok());
+    if (i % 7 == 0) client.CloseWatches();
+    if (i % 11 == 0) client.FailNext("watch", Status(Code::kUnavailable, "connection reset"));
+  }
+  ASSERT_TRUE(Eventually([&] { return rec.Snapshot() == ServerState(client); }));
+  EXPECT_EQ(CacheState(inf), ServerState(client));
+  EXPECT_EQ(inf.stats().lists, 1u);  // reconnects resume from the resourceVersion, no relist
+  EXPECT_GT(inf.stats().watches, 1u);
+}
+
+TEST(InformerTest, RelistsOnExpiredAndReportsMissedDeletes) {
+  FakeClient client;
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(client.Create(kThings, Thing("ns", "o" + std::to_string(i), i)).ok());
+  Informer inf(&client, kThings, FastOptions());
+  Recorder rec;
+  inf.AddEventHandlers(rec.Handlers());
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(5s));
+  // Hold watches off while the server changes and forgets its history.
+  std::atomic<bool> block{true};
+  client.SetHook([&](const std::string& verb, const ResourceType&, const std::string&, const std::string&) {
+    return verb == "watch" && block ? Status(Code::kUnavailable, "blocked") : Status::Ok();
+  });
+  client.CloseWatches();
+  ASSERT_TRUE(Eventually([&] { return client.OpenWatches() == 0; }));
+  ASSERT_TRUE(client.Delete(kThings, "ns", "o1").ok());
+  auto o2 = *client.Get(kThings, "ns", "o2");
+  o2["spec"]["value"] = 22;
+  ASSERT_TRUE(client.Update(kThings, o2).ok());
+  ASSERT_TRUE(client.Create(kThings, Thing("ns", "o9", 9)).ok());
+  client.CompactHistory();
+  block = false;
+  ASSERT_TRUE(Eventually([&] { return inf.stats().expired >= 1 && rec.Snapshot() == ServerState(client); }));
+  EXPECT_EQ(CacheState(inf), ServerState(client));
+  EXPECT_GE(inf.stats().lists, 2u);
+  std::lock_guard<std::mutex> l(rec.mu);
+  EXPECT_GE(rec.deletes, 1);
+}
+
+TEST(InformerTest, RetriesFailedListsWithBackoff) {
+  FakeClient client;
+  ASSERT_TRUE(client.Create(kThings, Thing("ns", "a", 1)).ok());
+  client.FailNext("list", Status(Code::kServerError, "boom").WithHttp(500, "InternalError"), 3);
+  Informer inf(&client, kThings, FastOptions());
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(5s));
+  EXPECT_EQ(inf.store().size(), 1u);
+  EXPECT_EQ(client.Calls("list"), 4);
+}
+
+TEST(InformerTest, IndexersAndLateHandlers) {
+  FakeClient client;
+  ASSERT_TRUE(client.Create(kThings, Thing("ns1", "a", 1, "red")).ok());
+  ASSERT_TRUE(client.Create(kThings, Thing("ns1", "b", 2, "blue")).ok());
+  ASSERT_TRUE(client.Create(kThings, Thing("ns2", "c", 3, "red")).ok());
+  Informer inf(&client, kThings, FastOptions());
+  inf.AddIndexer(kNamespaceIndex, NamespaceIndex());
+  inf.AddIndexer("team", LabelIndex("team"));
+  inf.AddIndexer("value-parity", [](const Json& o) -> std::vector<std::string> {
+    return {o["spec"]["value"].get<int>() % 2 ? "odd" : "even"};
+  });
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(5s));
+  EXPECT_EQ(inf.store().ByIndex(kNamespaceIndex, "ns1").size(), 2u);
+  EXPECT_EQ(inf.store().ByIndex("team", "red").size(), 2u);
+  EXPECT_EQ(inf.store().ByIndex("value-parity", "odd").size(), 2u);
+  EXPECT_TRUE(inf.store().ByIndex("nope", "x").empty());
+  // A label change moves the object between index values.
+  auto a = *client.Get(kThings, "ns1", "a");
+  a["metadata"]["labels"]["team"] = "blue";
+  ASSERT_TRUE(client.Update(kThings, a).ok());
+  ASSERT_TRUE(Eventually([&] { return inf.store().ByIndex("team", "blue").size() == 2; }));
+  EXPECT_EQ(inf.store().ByIndex("team", "red").size(), 1u);
+  ASSERT_NE(inf.store().Get("ns2/c"), nullptr);
+  // A handler added after sync first sees every cached object as an add.
+  Recorder late;
+  inf.AddEventHandlers(late.Handlers());
+  EXPECT_EQ(late.Snapshot().size(), 3u);
+}
+
+TEST(InformerTest, StopIsPromptWhileWatching) {
+  FakeClient client;
+  InformerOptions o = FastOptions();
+  Informer inf(&client, kThings, o);
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(5s));
+  ASSERT_TRUE(Eventually([&] { return client.OpenWatches() == 1; }));
+  inf.Stop();
+  EXPECT_EQ(client.OpenWatches(), 0u);
+}
+
+TEST(InformerTest, TransformIsAppliedBeforeCaching) {
+  FakeClient client;
+  Json t = Thing("ns", "a", 1);
+  t["metadata"]["managedFields"] = Json::array({{{"manager", "kubectl"}}});
+  ASSERT_TRUE(client.Create(kThings, t).ok());
+  InformerOptions o = FastOptions();
+  o.transform = [](Json* obj) { (*obj)["metadata"].erase("managedFields"); };
+  Informer inf(&client, kThings, o);
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(5s));
+  EXPECT_FALSE((*inf.store().Get("ns/a"))["metadata"].contains("managedFields"));
+}
+
+}  // namespace
+}  // namespace prescient::kube
