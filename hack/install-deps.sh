@@ -20,6 +20,7 @@ PKGS=(
   # tools used by tests, the corpus and the quickstart
   openssl time procps iproute2 curl
   xz-utils zstd gzip bzip2 tar
+  gnuplot-nox                         # `prescient evaluate --plot` draws docs/evaluation.png
 )
 
 missing=()
