@@ -1,0 +1,383 @@
+#include "agent/host_exec.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "agent/journal.h"
+#include "agent/shim.h"
+#include "common/clock.h"
+#include "exec/executor.h"
+#include "exec/process.h"
+#include "exec/warmup.h"
+
+namespace prescient::agent {
+namespace {
+
+using nlohmann::json;
+
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream b;
+  b << in.rdbuf();
+  return b.str();
+}
+
+Status MkdirAll(const std::string& path, int mode) {
+  std::string cur;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    cur = path.substr(0, pos);
+    if (cur.empty()) continue;
+    if (mkdir(cur.c_str(), mode) != 0 && errno != EEXIST)
+      return InternalError("cannot create directory " + cur + ": " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+exec::CgroupLimits ToLimits(const Allocation& a) {
+  exec::CgroupLimits l;
+  l.cpu_cores = static_cast<double>(a.cpu_milli) / 1000.0;
+  l.memory_bytes = a.memory_bytes;
+  return l;
+}
+
+Usage UsageFromReport(const exec::UsageReport& r) {
+  Usage u;
+  u.cpu_seconds = r.cpu_seconds;
+  u.peak_cores = r.cpu_cores_peak;
+  u.memory_peak_bytes = r.memory_peak_cgroup_bytes.value_or(r.memory_peak_bytes);
+  u.anon_peak_bytes = r.memory_peak_bytes;
+  u.throttled_usec = static_cast<int64_t>(r.cpu_throttled_seconds * 1e6);
+  u.nr_throttled = static_cast<int64_t>(r.cpu_nr_throttled);
+  u.io_read_bytes = static_cast<int64_t>(r.disk_read_bytes);
+  u.io_write_bytes = static_cast<int64_t>(r.disk_write_bytes);
+  u.net_rx_bytes = static_cast<int64_t>(r.network_external_bytes);
+  u.network_scope = r.network_scope;
+  u.oom_kills = static_cast<int64_t>(r.oom_kills);
+  u.endpoints = r.endpoints;
+  return u;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HostExecEnv>> HostExecEnv::Create(const HostExecOptions& options) {
+  exec::CgroupOptions co;
+  co.mount_root = options.cgroup_mount_root;
+  auto mgr = exec::DetectCgroups(co);
+  if (!mgr.ok()) return mgr.status();
+  HostExecOptions o = options;
+  if (o.shim_binary.empty()) {
+    char buf[4096];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) return InternalError("cannot resolve /proc/self/exe for the shim");
+    o.shim_binary.assign(buf, static_cast<size_t>(n));
+  }
+  if (access(o.shim_binary.c_str(), X_OK) != 0)
+    return InvalidArgument("shim binary " + o.shim_binary + " is not executable");
+  if (auto st = MkdirAll(o.state_dir + "/runs", 0700); !st.ok()) return st;
+  if (auto st = MkdirAll(o.state_dir + "/shadow", 0700); !st.ok()) return st;
+  if (auto st = MkdirAll(o.log_dir, 0750); !st.ok()) return st;
+  return std::unique_ptr<HostExecEnv>(new HostExecEnv(std::move(o), std::move(*mgr)));
+}
+
+HostExecEnv::HostExecEnv(HostExecOptions o, std::unique_ptr<exec::CgroupManager> m)
+    : opt_(std::move(o)), cgroups_(std::move(m)), proc_(exec::NewRealProcFs()) {}
+
+std::string HostExecEnv::LogPath(const std::string& ns, const std::string& name, const std::string& uid) const {
+  return opt_.log_dir + "/" + ns + "_" + name + "_" + uid + ".log";
+}
+
+std::vector<DependencyCheck> HostExecEnv::WarmUp(const std::vector<Dependency>& deps) {
+  exec::WarmupOptions wo;
+  wo.resolve_timeout = opt_.warmup_timeout;
+  wo.connect_timeout = opt_.warmup_timeout;
+  std::vector<DependencyCheck> out;
+  for (const Dependency& d : deps) {
+    auto r = exec::WarmUpOne(exec::Dependency{d.host, d.port}, wo);
+    DependencyCheck c;
+    c.dep = d;
+    c.ok = r.ok;
+    c.resolve_ms = r.resolve_seconds * 1000;
+    c.connect_ms = r.connect_seconds * 1000;
+    if (!r.ok) c.error = r.status.message();
+    out.push_back(c);
+    if (!r.ok) break;  // the first failure decides; later ones would only add latency
+  }
+  return out;
+}
+
+Result<int64_t> HostExecEnv::SpawnShim(const std::string& spec_path, const std::string& shim_log) {
+  // Everything the children need is prepared before fork: after fork only async-signal-safe calls.
+  std::string bin = opt_.shim_binary;
+  const char* argv[] = {bin.c_str(), "shim", spec_path.c_str(), nullptr};
+  const char* envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", nullptr};
+  int logfd = open(shim_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (logfd < 0) return InternalError("cannot open " + shim_log + ": " + std::strerror(errno));
+  int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int pfd[2];
+  if (pipe2(pfd, O_CLOEXEC) != 0) {
+    close(logfd);
+    if (nullfd >= 0) close(nullfd);
+    return InternalError(std::string("pipe: ") + std::strerror(errno));
+  }
+  pid_t mid = fork();
+  if (mid < 0) {
+    close(logfd);
+    close(nullfd);
+    close(pfd[0]);
+    close(pfd[1]);
+    return InternalError(std::string("fork: ") + std::strerror(errno));
+  }
+  if (mid == 0) {
+    // Intermediate: new session, fork the shim, report its pid, exit (the shim is adopted by init,
+    // so it survives the agent and is never the agent's zombie).
+    setsid();
+    pid_t shim = fork();
+    if (shim == 0) {
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, nullptr);
+      dup2(nullfd, 0);
+      dup2(logfd, 1);
+      dup2(logfd, 2);
+      syscall(SYS_close_range, 3U, ~0U, 0U);
+      execve(argv[0], const_cast<char* const*>(argv), const_cast<char* const*>(envp));
+      _exit(127);
+    }
+    int64_t v = shim;
+    ssize_t ignored = write(pfd[1], &v, sizeof v);
+    (void)ignored;
+    _exit(shim > 0 ? 0 : 1);
+  }
+  close(pfd[1]);
+  close(logfd);
+  close(nullfd);
+  int64_t shim_pid = -1;
+  ssize_t n;
+  do {
+    n = read(pfd[0], &shim_pid, sizeof shim_pid);
+  } while (n < 0 && errno == EINTR);
+  close(pfd[0]);
+  int status = 0;
+  while (waitpid(mid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (n != sizeof shim_pid || shim_pid <= 0) return InternalError("could not start the run shim " + bin);
+  return shim_pid;
+}
+
+Result<Launched> HostExecEnv::Launch(const LaunchSpec& spec) {
+  if (!ValidUid(spec.uid)) return InvalidArgument("invalid run uid \"" + spec.uid + "\"");
+  std::lock_guard<std::mutex> l(mu_);
+  auto cg = cgroups_->Create(CgroupName(spec.uid));
+  if (!cg.ok()) return Status(cg.status().code(), "cannot create cgroup " + CgroupName(spec.uid) + ": " + cg.status().message());
+  if (auto st = (*cg)->SetLimits(ToLimits(spec.limits)); !st.ok()) {
+    (*cg)->Destroy();
+    return Status(st.code(), "cannot set the allocation's limits: " + st.message());
+  }
+  ShimSpec ss;
+  ss.uid = spec.uid;
+  ss.argv = spec.argv;
+  ss.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + opt_.run_as_home,
+            "PRESCIENT_RUN_NAME=" + spec.name, "PRESCIENT_RUN_NAMESPACE=" + spec.ns, "PRESCIENT_RUN_UID=" + spec.uid};
+  for (auto& [k, v] : spec.env) ss.env.push_back(k + "=" + v);
+  ss.working_dir = spec.working_dir.empty() ? "/" : spec.working_dir;
+  ss.run_as_uid = opt_.run_as_uid;
+  ss.run_as_gid = opt_.run_as_gid;
+  ss.cgroup_mount_root = opt_.cgroup_mount_root;
+  ss.cgroup_name = CgroupName(spec.uid);
+  ss.cgroup_procs_files = (*cg)->ProcsFiles();
+  ss.log_path = LogPath(spec.ns, spec.name, spec.uid);
+  ss.log_max_bytes = opt_.log_max_bytes;
+  ss.log_keep = opt_.log_keep;
+  ss.tail_bytes = opt_.tail_bytes;
+  ss.exit_path = RunFile(spec.uid, ".exit.json");
+  std::string spec_path = RunFile(spec.uid, ".spec.json");
+  if (auto st = WriteFileDurably(spec_path, ShimSpecToJson(ss).dump(), 0600); !st.ok()) {
+    (*cg)->Destroy();
+    return st;
+  }
+  Tracked t;
+  t.monitor = std::make_unique<exec::Monitor>(cg->get(), proc_.get());
+  t.monitor->Start(std::chrono::steady_clock::now());
+  t.cgroup = std::move(*cg);
+  auto shim = SpawnShim(spec_path, RunFile(spec.uid, ".shim.log"));
+  if (!shim.ok()) {
+    t.cgroup->Destroy();
+    return shim.status();
+  }
+  Launched out{*shim, CgroupName(spec.uid), FormatRfc3339(SystemClock().Now())};
+  runs_[spec.uid] = std::move(t);
+  return out;
+}
+
+Result<HostExecEnv::Tracked*> HostExecEnv::TrackLocked(const std::string& uid) {
+  auto it = runs_.find(uid);
+  if (it != runs_.end()) return &it->second;
+  auto cg = cgroups_->Open(CgroupName(uid));
+  if (!cg.ok()) return cg.status();
+  Tracked t;
+  t.monitor = std::make_unique<exec::Monitor>(cg->get(), proc_.get());
+  t.monitor->Start(std::chrono::steady_clock::now());
+  t.cgroup = std::move(*cg);
+  return &(runs_[uid] = std::move(t));
+}
+
+Result<Sample> HostExecEnv::SampleRun(const std::string& uid) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto t = TrackLocked(uid);
+  if (!t.ok()) return t.status();
+  if (auto st = (*t)->monitor->Sample(std::chrono::steady_clock::now()); !st.ok()) return st;
+  const exec::UsageReport& r = (*t)->monitor->report();
+  Sample s;
+  s.cpu_seconds = r.cpu_seconds;
+  s.memory_peak = r.memory_peak_cgroup_bytes.value_or(0);
+  if (!r.samples.empty()) {
+    s.memory_current = r.samples.back().memory_current;
+    s.anon_current = r.samples.back().memory_anon;
+  }
+  s.anon_current = std::max(s.anon_current, r.memory_peak_bytes);
+  s.throttled_usec = static_cast<int64_t>(r.cpu_throttled_seconds * 1e6);
+  s.nr_throttled = static_cast<int64_t>(r.cpu_nr_throttled);
+  s.io_read_bytes = static_cast<int64_t>(r.disk_read_bytes);
+  s.io_write_bytes = static_cast<int64_t>(r.disk_write_bytes);
+  s.net_rx_bytes = static_cast<int64_t>(r.network_external_bytes);
+  s.network_scope = r.network_scope;
+  s.oom_kills = static_cast<int64_t>(r.oom_kills);
+  s.has_processes = !r.samples.empty() && r.samples.back().processes > 0;
+  return s;
+}
+
+Status HostExecEnv::SetLimits(const std::string& uid, const Allocation& limits) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto t = TrackLocked(uid);
+  if (!t.ok()) return t.status();
+  return (*t)->cgroup->SetLimits(ToLimits(limits));
+}
+
+std::optional<ExitRecord> HostExecEnv::PollExit(const std::string& uid) {
+  auto text = ReadFile(RunFile(uid, ".exit.json"));
+  if (!text) return std::nullopt;
+  json j = json::parse(*text, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;  // written atomically; a torn file is impossible, but be safe
+  auto r = ExitRecordFromJson(j);
+  if (!r.ok()) return std::nullopt;
+  return *r;
+}
+
+bool HostExecEnv::CgroupExists(const std::string& uid) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (runs_.count(uid)) return true;
+  return cgroups_->Open(CgroupName(uid)).ok();
+}
+
+bool HostExecEnv::Alive(const std::string& uid, int64_t shim_pid) {
+  if (shim_pid > 0 && kill(static_cast<pid_t>(shim_pid), 0) == 0) {
+    // Guard against pid reuse: the process must be our shim for this run.
+    auto cmdline = ReadFile("/proc/" + std::to_string(shim_pid) + "/cmdline");
+    if (cmdline && cmdline->find(uid) != std::string::npos) return true;
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  auto t = TrackLocked(uid);
+  if (!t.ok()) return false;
+  auto pids = (*t)->cgroup->Pids();
+  return pids.ok() && !pids->empty();
+}
+
+Status HostExecEnv::Signal(const std::string& uid, int sig) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto t = TrackLocked(uid);
+  if (!t.ok()) return t.status();
+  return (*t)->cgroup->KillAll(sig);
+}
+
+std::vector<std::string> HostExecEnv::Endpoints(const std::string& uid) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = runs_.find(uid);
+  if (it == runs_.end()) return {};
+  return it->second.monitor->report().endpoints;
+}
+
+std::string HostExecEnv::OutputTail(const std::string& uid, size_t max_bytes) {
+  std::string tail;
+  if (auto exit = PollExit(uid)) tail = exit->output_tail;
+  if (tail.size() > max_bytes) tail = tail.substr(tail.size() - max_bytes);
+  return tail;
+}
+
+Status HostExecEnv::Cleanup(const std::string& uid) {
+  std::lock_guard<std::mutex> l(mu_);
+  Status result;
+  auto cg = cgroups_->Open(CgroupName(uid));
+  runs_.erase(uid);
+  if (cg.ok()) {
+    Status st = (*cg)->Destroy();
+    if (!st.ok()) {
+      (*cg)->KillAll(SIGKILL);
+      for (int i = 0; i < 50 && !st.ok(); ++i) {
+        usleep(10000);  // the kernel needs a moment to empty a group after SIGKILL
+        st = (*cg)->Destroy();
+      }
+    }
+    result = st;
+  }
+  unlink(RunFile(uid, ".spec.json").c_str());
+  unlink(RunFile(uid, ".exit.json").c_str());
+  unlink(RunFile(uid, ".shim.log").c_str());
+  return result;
+}
+
+Result<ShadowResult> HostExecEnv::Shadow(const ShadowSpec& spec) {
+  if (!ValidUid(spec.uid)) return InvalidArgument("invalid run uid");
+  auto launcher = exec::NewRealProcessLauncher();
+  exec::Executor ex(cgroups_.get(), launcher.get(), proc_.get(), &SystemClock());
+  exec::ExecutionRequest req;
+  req.process.argv = spec.argv;
+  req.process.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + opt_.run_as_home};
+  for (auto& [k, v] : spec.env) req.process.env.push_back(k + "=" + v);
+  req.process.working_dir = spec.working_dir.empty() ? "/" : spec.working_dir;
+  if (opt_.run_as_uid) req.process.uid = *opt_.run_as_uid;
+  if (opt_.run_as_gid) req.process.gid = *opt_.run_as_gid;
+  req.process.tail_bytes = 4096;
+  static std::atomic<int> seq{0};
+  req.cgroup_name = opt_.cgroup_parent + "/shadow-" + spec.uid + "-" + std::to_string(++seq);
+  req.limits.cpu_cores = opt_.shadow_cpu_cores;
+  req.limits.memory_bytes = opt_.shadow_memory_bytes;
+  req.sample_interval = std::chrono::milliseconds(500);
+  exec::Sandbox sb;
+  sb.allow_network = spec.allow_network;
+  auto r = ex.Shadow(req, std::chrono::duration_cast<std::chrono::milliseconds>(spec.duration), sb,
+                     opt_.state_dir + "/shadow");
+  if (!r.ok()) return r.status();
+  ShadowResult out;
+  out.duration_seconds = r->duration_seconds;
+  out.usage = UsageFromReport(*r);
+  for (auto& s : r->samples) {
+    out.memory_curve.emplace_back(s.t_seconds, s.memory_anon);
+    out.cpu_curve.emplace_back(s.t_seconds, s.cpu_cores);
+  }
+  out.exited = r->exit.has_value() && !r->timed_out;
+  if (out.exited) out.exit_code = r->exit->ShellStatus();
+  if (r->timed_out) out.message = "stopped at the shadow budget";
+  return out;
+}
+
+Status HostExecEnv::SetGuestCapacity(const Allocation& capacity) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto cg = cgroups_->Open(opt_.cgroup_parent);
+  if (!cg.ok()) cg = cgroups_->Create(opt_.cgroup_parent);
+  if (!cg.ok()) return cg.status();
+  return (*cg)->SetLimits(ToLimits(capacity));
+}
+
+}  // namespace prescient::agent
