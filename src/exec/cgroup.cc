@@ -257,6 +257,23 @@ class CgroupV1 : public Cgroup {
     return Status::Ok();
   }
 
+  Result<CgroupLimits> ReadLimits() override {
+    CgroupLimits l;
+    std::string cpu = Dir("cpu");
+    auto quota = ReadTextFile(cpu + "/cpu.cfs_quota_us");
+    if (!quota.ok()) return quota.status();
+    auto period = ReadTextFile(cpu + "/cpu.cfs_period_us");
+    if (!period.ok()) return period.status();
+    long long q = std::atoll(quota->c_str()), p = std::atoll(period->c_str());
+    l.cpu_cores = q > 0 && p > 0 ? static_cast<double>(q) / static_cast<double>(p) : 0.0;
+    auto mem = ReadTextFile(Dir("memory") + "/memory.limit_in_bytes");
+    if (!mem.ok()) return mem.status();
+    // "Unlimited" reads back as a page-aligned huge number (PAGE_COUNTER_MAX pages).
+    long long m = std::atoll(mem->c_str());
+    l.memory_bytes = m >= (1LL << 60) ? 0 : m;
+    return l;
+  }
+
   Result<CgroupStats> ReadStats() override {
     CgroupStats st;
     std::string mem = Dir("memory");
@@ -422,6 +439,19 @@ class CgroupV2 : public Cgroup {
       if (Status s = WriteTextFile(dir_ + "/pids.max", v); !s.ok()) return s;
     }
     return Status::Ok();
+  }
+
+  Result<CgroupLimits> ReadLimits() override {
+    CgroupLimits l;
+    auto cpu = ReadTextFile(dir_ + "/cpu.max");
+    if (!cpu.ok()) return cpu.status();
+    std::optional<double> cores;
+    if (!ParseCpuMax(*cpu, &cores)) return InternalError("malformed " + dir_ + "/cpu.max: " + *cpu);
+    l.cpu_cores = cores.value_or(0.0);
+    auto mem = ReadTextFile(dir_ + "/memory.max");
+    if (!mem.ok()) return mem.status();
+    l.memory_bytes = mem->rfind("max", 0) == 0 ? 0 : std::atoll(mem->c_str());
+    return l;
   }
 
   Result<CgroupStats> ReadStats() override {

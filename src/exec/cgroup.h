@@ -67,6 +67,9 @@ class Cgroup {
   virtual const std::string& name() const = 0;
   virtual CgroupVersion version() const = 0;
   virtual Status SetLimits(const CgroupLimits& limits) = 0;
+  // The CPU and memory limits in force (cpu_cores/memory_bytes set to 0 when unlimited), e.g. to
+  // recover a run's allocation after an agent restart.
+  virtual Result<CgroupLimits> ReadLimits() = 0;
   virtual Result<CgroupStats> ReadStats() = 0;
   virtual Status AddProcess(pid_t pid) = 0;
   // Pids in the group (every hierarchy agrees after AddProcess; the memory or unified one is read).

@@ -1,0 +1,336 @@
+// Real commands under real cgroups on this machine. Each test needs root and a usable cgroup
+// hierarchy (v1 or v2) and skips with the reason otherwise. Groups live under a per-process parent
+// (prescient-test-<pid>) that is removed at the end.
+#include "exec/executor.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "common/clock.h"
+#include "exec/fileio.h"
+
+namespace prescient::exec {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+const char kPath[] = "PATH=/usr/local/bin:/usr/bin:/bin";
+
+// The system Python (not a version-manager shim, whose wrapper would be measured too).
+std::string Python() { return fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3"; }
+
+class ExecutorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to create cgroups";
+    auto m = DetectCgroups();
+    if (!m.ok()) GTEST_SKIP() << "no usable cgroups: " << m.status().ToString();
+    cgroups_ = std::move(m).value();
+    launcher_ = NewRealProcessLauncher();
+    proc_ = NewRealProcFs();
+    executor_ = std::make_unique<Executor>(cgroups_.get(), launcher_.get(), proc_.get(), &clock_);
+    parent_ = "prescient-test-" + std::to_string(::getpid());
+    std::string t = (fs::temp_directory_path() / "prescient-exec-it-XXXXXX").string();
+    dir_ = ::mkdtemp(t.data());
+  }
+  void TearDown() override {
+    if (!cgroups_) return;
+    if (auto groups = cgroups_->List(parent_); groups.ok())
+      for (const auto& g : *groups)
+        if (auto c = cgroups_->Open(g); c.ok()) {
+          (*c)->KillAll(SIGKILL);
+          (*c)->Destroy();
+        }
+    if (auto top = cgroups_->Open(parent_); top.ok()) (*top)->Destroy();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  ExecutionRequest Request(const std::string& name, const std::string& command) {
+    ExecutionRequest r;
+    r.cgroup_name = parent_ + "/" + name;
+    r.process.shell_command = command;
+    r.process.env = {kPath};
+    r.process.working_dir = dir_;
+    r.sample_interval = milliseconds(50);
+    r.timeout = std::chrono::seconds(30);
+    return r;
+  }
+
+  RealClock clock_;
+  std::unique_ptr<CgroupManager> cgroups_;
+  std::unique_ptr<ProcessLauncher> launcher_;
+  std::unique_ptr<ProcFs> proc_;
+  std::unique_ptr<Executor> executor_;
+  std::string parent_;
+  std::string dir_;
+};
+
+TEST_F(ExecutorTest, MeasuresASimpleCommandAndRemovesItsGroup) {
+  auto r = executor_->Run(Request("simple", "echo hello; head -c 3000000 /dev/zero | wc -c"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->exit.has_value());
+  EXPECT_EQ(r->exit->exit_code, 0);
+  EXPECT_EQ(r->output_tail, "hello\n3000000\n");
+  EXPECT_FALSE(r->oom_killed);
+  EXPECT_GT(r->memory_peak_bytes, 0);
+  EXPECT_GE(r->sample_count, 1);
+  EXPECT_FALSE(cgroups_->Open(parent_ + "/simple").ok());  // destroyed
+}
+
+TEST_F(ExecutorTest, CommandOverItsMemoryLimitIsOomKilledAndReportedSo) {
+  auto req = Request("oom", Python() + " -c \"b = b'x' * (300 << 20); print(len(b))\"");
+  req.limits.memory_bytes = 64LL << 20;
+  auto r = executor_->Run(req);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->oom_killed);
+  EXPECT_GE(r->oom_kills, 1u);
+  ASSERT_TRUE(r->exit.has_value());
+  EXPECT_EQ(r->exit->ShellStatus(), 137);  // sh reports its child's SIGKILL
+  EXPECT_EQ(r->output_tail.find("314572800"), std::string::npos);
+}
+
+TEST_F(ExecutorTest, CpuIsHeldToItsQuota) {
+  // Two busy processes for ~1.5 s under a half-core quota.
+  auto req = Request("cpu", "timeout 1.5 sh -c 'while :; do :; done' & timeout 1.5 sh -c 'while :; do :; done'; wait");
+  req.limits.cpu_cores = 0.5;
+  std::optional<CgroupLimits> limits;
+  ExecutionHooks hooks;
+  hooks.on_started = [&](Cgroup* cg, pid_t) {
+    if (auto l = cg->ReadLimits(); l.ok()) limits = *l;
+  };
+  auto r = executor_->Run(req, hooks);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(limits.has_value());
+  EXPECT_NEAR(limits->cpu_cores.value_or(0), 0.5, 1e-6);
+  double cores = r->cpu_seconds / r->duration_seconds;
+  // Two busy loops want 2 cores; the quota holds them to 0.5 (a loaded machine may give less).
+  EXPECT_LE(cores, 0.5 * 1.15) << "cpu_seconds " << r->cpu_seconds << " over " << r->duration_seconds << " s";
+  EXPECT_LE(r->cpu_cores_peak, 0.5 * 1.3);
+  if (cores >= 0.4) {
+    EXPECT_NEAR(cores, 0.5, 0.1);
+    EXPECT_GT(r->cpu_nr_throttled, 0u);
+    EXPECT_GT(r->cpu_throttled_seconds, 0.0);
+  } else {
+    std::cerr << "note: the machine is too busy to reach the quota (the group got " << cores
+              << " cores); only the upper bound was checked\n";
+  }
+}
+
+TEST_F(ExecutorTest, PeakMemoryOfOneProcessMatchesGnuTime) {
+  if (!fs::exists("/usr/bin/time")) GTEST_SKIP() << "GNU time (/usr/bin/time) is not installed";
+  const std::string alloc = Python() + " -c \"import time; b = b'x' * (200 << 20); time.sleep(0.3)\"";
+  // Independent measurement: GNU time's maximum resident set size (KiB) of the same command.
+  ProcessSpec spec;
+  spec.shell_command = "/usr/bin/time -f %M " + alloc;
+  spec.env = {kPath};
+  auto p = launcher_->Start(spec);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ExitInfo e;
+  ASSERT_TRUE((*p)->Wait(milliseconds(30000), &e));
+  (*p)->FinishOutput();
+  int64_t gnu_time_bytes = std::atoll((*p)->Tail().c_str()) * 1024;
+  ASSERT_GT(gnu_time_bytes, 200LL << 20) << (*p)->Tail();
+
+  auto r = executor_->Run(Request("peak", alloc));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  double ratio = static_cast<double>(r->memory_peak_bytes) / static_cast<double>(gnu_time_bytes);
+  EXPECT_NEAR(ratio, 1.0, 0.05) << "monitor " << r->memory_peak_bytes << " vs GNU time " << gnu_time_bytes;
+  // The cgroup's own sampled anonymous peak agrees too (it excludes the interpreter's file pages).
+  double anon_ratio = static_cast<double>(r->memory_peak_anon_bytes) / static_cast<double>(gnu_time_bytes);
+  EXPECT_NEAR(anon_ratio, 1.0, 0.10) << "anon " << r->memory_peak_anon_bytes;
+}
+
+TEST_F(ExecutorTest, LiveLimitChangeAppliesToTheRunningGroup) {
+  // Needs ~100 MiB after 0.4 s; starts with 48 MiB. Growing the live group lets it finish.
+  auto req = Request("grow", Python() + " -c \"import time; time.sleep(0.4); b = b'x' * (100 << 20); print(len(b))\"");
+  req.limits.memory_bytes = 48LL << 20;
+  req.limits.cpu_cores = 1.0;
+  std::optional<CgroupLimits> seen;
+  ExecutionHooks hooks;
+  hooks.on_started = [&](Cgroup* cg, pid_t) {
+    CgroupLimits grow;
+    grow.memory_bytes = 512LL << 20;
+    grow.cpu_cores = 1.5;
+    ASSERT_TRUE(cg->SetLimits(grow).ok());
+    auto l = cg->ReadLimits();
+    ASSERT_TRUE(l.ok()) << l.status().ToString();
+    seen = *l;
+  };
+  auto r = executor_->Run(req, hooks);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->memory_bytes, 512LL << 20);
+  EXPECT_NEAR(seen->cpu_cores.value_or(0), 1.5, 1e-6);
+  EXPECT_FALSE(r->oom_killed);
+  EXPECT_EQ(r->exit->exit_code, 0) << r->output_tail;
+  EXPECT_EQ(r->output_tail, "104857600\n");
+}
+
+TEST_F(ExecutorTest, TimeoutKillsTheWholeProcessGroup) {
+  // A child that ignores SIGTERM needs the SIGKILL after the grace period.
+  auto req = Request("timeout", "trap '' TERM; sleep 30 & sleep 30 & touch started; wait");
+  req.timeout = milliseconds(300);
+  req.kill_grace = milliseconds(200);
+  auto start = std::chrono::steady_clock::now();
+  auto r = executor_->Run(req);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->timed_out);
+  ASSERT_TRUE(r->exit.has_value());
+  EXPECT_FALSE(r->exit->exited);
+  EXPECT_EQ(r->exit->signal, SIGKILL);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  // Run destroys the group only once it is empty: every process of the run is gone.
+  EXPECT_FALSE(cgroups_->Open(parent_ + "/timeout").ok());
+}
+
+TEST_F(ExecutorTest, CancelStopsARun) {
+  std::atomic<bool> cancel{false};
+  ExecutionHooks hooks;
+  hooks.cancel = &cancel;
+  hooks.on_sample = [&](const UsageReport&) { cancel = true; };
+  auto r = executor_->Run(Request("cancel", "sleep 30"), hooks);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->cancelled);
+  EXPECT_FALSE(r->timed_out);
+}
+
+// A TCP listener on 127.0.0.1 that accepts and holds connections.
+class Listener {
+ public:
+  Listener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 16);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      for (;;) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        accepted_++;
+        conns_.push_back(c);
+      }
+    });
+  }
+  ~Listener() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+    for (int c : conns_) ::close(c);
+  }
+  int port() const { return port_; }
+  int accepted() const { return accepted_; }
+
+ private:
+  int fd_;
+  int port_ = 0;
+  std::atomic<int> accepted_{0};
+  std::vector<int> conns_;
+  std::thread thread_;
+};
+
+TEST_F(ExecutorTest, RecordsTheEndpointsItConnectedTo) {
+  Listener server;
+  // Connects to the test's listener and also listens itself (a listener is not an endpoint).
+  std::string py = Python() + " -c \"import socket, time; l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(); "
+                              "s = socket.create_connection(('127.0.0.1', " + std::to_string(server.port()) +
+                   ")); time.sleep(0.5)\"";
+  auto r = executor_->Run(Request("endpoints", py));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->exit->exit_code, 0) << r->output_tail;
+  EXPECT_EQ(r->endpoints, (std::vector<std::string>{"127.0.0.1:" + std::to_string(server.port())}));
+}
+
+TEST_F(ExecutorTest, ShadowRunLeavesNoFileBehindAndHasNoNetwork) {
+  Listener server;
+  std::string marker = dir_ + "/shadow-wrote-this";
+  std::string command = "echo data > " + marker + " && cat " + marker + " && echo x > /root/prescient-shadow-test && " +
+                        Python() + " -c \"import socket; socket.create_connection(('127.0.0.1', " +
+                        std::to_string(server.port()) + "), timeout=1)\" 2>/dev/null && echo CONNECTED || echo NO-NETWORK; " +
+                        "sleep 30";
+  auto req = Request("shadow", command);
+  req.limits.memory_bytes = 128LL << 20;
+  req.limits.cpu_cores = 0.5;
+  Sandbox sandbox;
+  auto r = executor_->Shadow(req, milliseconds(1500), sandbox, dir_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->timed_out);  // the budget ended it
+  // It really wrote (inside the sandbox) ...
+  EXPECT_NE(r->output_tail.find("data\n"), std::string::npos) << r->output_tail;
+  EXPECT_NE(r->output_tail.find("NO-NETWORK"), std::string::npos) << r->output_tail;
+  // ... and nothing of it is left.
+  EXPECT_FALSE(fs::exists(marker));
+  EXPECT_FALSE(fs::exists("/root/prescient-shadow-test"));
+  EXPECT_EQ(server.accepted(), 0);
+  EXPECT_TRUE(fs::is_empty(dir_)) << "scratch directories left in " << dir_;
+  EXPECT_GE(r->sample_count, 1);
+}
+
+TEST_F(ExecutorTest, ShadowWithNetworkAllowedCanConnect) {
+  Listener server;
+  auto req = Request("shadow-net", Python() + " -c \"import socket; socket.create_connection(('127.0.0.1', " +
+                                       std::to_string(server.port()) + "), timeout=2); print('CONNECTED')\"");
+  Sandbox sandbox;
+  sandbox.allow_network = true;
+  auto r = executor_->Shadow(req, milliseconds(5000), sandbox, dir_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->output_tail, "CONNECTED\n");
+}
+
+TEST_F(ExecutorTest, FindsGroupsLeftBehindForCrashRecovery) {
+  auto cg = cgroups_->Create(parent_ + "/orphan");
+  ASSERT_TRUE(cg.ok()) << cg.status().ToString();
+  ProcessSpec spec;
+  spec.argv = {"sleep", "30"};
+  spec.env = {kPath};
+  spec.cgroup_procs_files = (*cg)->ProcsFiles();
+  auto p = launcher_->Start(spec);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+
+  // A restarted agent: a fresh manager lists the runs' groups and their processes.
+  auto again = DetectCgroups();
+  ASSERT_TRUE(again.ok());
+  auto names = (*again)->List(parent_);
+  ASSERT_TRUE(names.ok()) << names.status().ToString();
+  EXPECT_EQ(*names, (std::vector<std::string>{parent_ + "/orphan"}));
+  auto found = (*again)->Open(parent_ + "/orphan");
+  ASSERT_TRUE(found.ok());
+  auto pids = (*found)->Pids();
+  ASSERT_TRUE(pids.ok());
+  EXPECT_EQ(*pids, (std::vector<pid_t>{(*p)->pid()}));
+  EXPECT_EQ(cgroups_->Create(parent_ + "/orphan").status().code(), Code::kAlreadyExists);
+
+  ASSERT_TRUE((*found)->KillAll(SIGKILL).ok());
+  ExitInfo e;
+  ASSERT_TRUE((*p)->Wait(milliseconds(10000), &e));
+  EXPECT_EQ(e.signal, SIGKILL);
+  EXPECT_TRUE((*found)->Destroy().ok());
+  EXPECT_EQ(cgroups_->Open(parent_ + "/orphan").status().code(), Code::kNotFound);
+}
+
+TEST_F(ExecutorTest, ExecFailureIsAnErrorAndLeavesNoGroup) {
+  auto req = Request("noexec", "");
+  req.process.shell_command.clear();
+  req.process.argv = {"/nonexistent/prescient-binary"};
+  auto r = executor_->Run(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kNotFound);
+  EXPECT_FALSE(cgroups_->Open(parent_ + "/noexec").ok());
+}
+
+}  // namespace
+}  // namespace prescient::exec

@@ -1,0 +1,189 @@
+// The launcher without cgroups: fork/exec, exit decoding, output capture and the log file.
+// Hermetic (temporary files only) and fast.
+#include "exec/process.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace prescient::exec {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string t = (fs::temp_directory_path() / "prescient-exec-test-XXXXXX").string();
+    path_ = ::mkdtemp(t.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string Slurp(const std::string& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(TailBuffer, KeepsTheLastBytes) {
+  TailBuffer t(5);
+  t.Append("abc", 3);
+  EXPECT_EQ(t.Contents(), "abc");
+  t.Append("defg", 4);
+  EXPECT_EQ(t.Contents(), "cdefg");
+  t.Append("0123456789", 10);
+  EXPECT_EQ(t.Contents(), "56789");
+  TailBuffer none(0);
+  none.Append("x", 1);
+  EXPECT_EQ(none.Contents(), "");
+}
+
+TEST(RotatingLog, RotatesBySizeAndKeepsOldFiles) {
+  TempDir d;
+  std::string p = d.path() + "/run.log";
+  RotatingLog log(p, 10, 2);
+  ASSERT_TRUE(log.Open().ok());
+  ASSERT_TRUE(log.Write("0123456789", 10).ok());
+  ASSERT_TRUE(log.Write("abcdefghij", 10).ok());
+  ASSERT_TRUE(log.Write("ABCDEFGHIJ", 10).ok());
+  ASSERT_TRUE(log.Write("xyz", 3).ok());
+  EXPECT_EQ(Slurp(p), "xyz");
+  EXPECT_EQ(Slurp(p + ".1"), "ABCDEFGHIJ");
+  EXPECT_EQ(Slurp(p + ".2"), "abcdefghij");
+  EXPECT_FALSE(fs::exists(p + ".3"));
+}
+
+TEST(ResolveExecutable, SearchesPathFromTheEnvironment) {
+  auto sh = ResolveExecutable("sh", {"PATH=/nonexistent:/bin:/usr/bin"});
+  ASSERT_TRUE(sh.ok()) << sh.status().ToString();
+  EXPECT_TRUE(*sh == "/bin/sh" || *sh == "/usr/bin/sh") << *sh;
+  EXPECT_EQ(*ResolveExecutable("./x/y", {}), "./x/y");
+  auto missing = ResolveExecutable("prescient-no-such-program", {"PATH=/bin"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
+  EXPECT_NE(missing.status().message().find("prescient-no-such-program"), std::string::npos);
+}
+
+TEST(RealLauncher, ShellCommandExitCodeOutputAndEnvironment) {
+  TempDir d;
+  auto launcher = NewRealProcessLauncher();
+  ProcessSpec spec;
+  spec.shell_command = "echo out-$GREETING; echo err >&2; pwd; exit 3";
+  spec.env = {"GREETING=hello", "PATH=/usr/bin:/bin"};
+  spec.working_dir = d.path();
+  spec.log_path = d.path() + "/run.log";
+  auto p = launcher->Start(spec);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ExitInfo e;
+  ASSERT_TRUE((*p)->Wait(milliseconds(10000), &e));
+  (*p)->FinishOutput();
+  EXPECT_TRUE(e.exited);
+  EXPECT_EQ(e.exit_code, 3);
+  EXPECT_EQ(e.ShellStatus(), 3);
+  std::string tail = (*p)->Tail();
+  EXPECT_NE(tail.find("out-hello"), std::string::npos) << tail;
+  EXPECT_NE(tail.find("err"), std::string::npos) << tail;
+  EXPECT_NE(tail.find(d.path()), std::string::npos) << tail;
+  EXPECT_EQ(Slurp(spec.log_path), tail);
+  EXPECT_GT(e.max_rss_bytes, 0);
+}
+
+TEST(RealLauncher, ArgvIsNotInterpretedByAShell) {
+  auto launcher = NewRealProcessLauncher();
+  ProcessSpec spec;
+  spec.argv = {"echo", "$HOME;", "`id`"};
+  spec.env = {"PATH=/usr/bin:/bin"};
+  auto p = launcher->Start(spec);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ExitInfo e;
+  ASSERT_TRUE((*p)->Wait(milliseconds(10000), &e));
+  (*p)->FinishOutput();
+  EXPECT_EQ((*p)->Tail(), "$HOME; `id`\n");
+}
+
+TEST(RealLauncher, SignalGroupReachesChildrenAndIsDecoded) {
+  auto launcher = NewRealProcessLauncher();
+  ProcessSpec spec;
+  spec.shell_command = "sleep 30 & sleep 30; wait";
+  auto p = launcher->Start(spec);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ExitInfo e;
+  EXPECT_FALSE((*p)->Wait(milliseconds(50), &e));
+  ASSERT_TRUE((*p)->SignalGroup(SIGKILL).ok());
+  ASSERT_TRUE((*p)->Wait(milliseconds(10000), &e));
+  EXPECT_FALSE(e.exited);
+  EXPECT_EQ(e.signal, SIGKILL);
+  EXPECT_EQ(e.ShellStatus(), 137);
+  // The whole group goes (the orphaned sleeps are reaped by init: poll with a deadline).
+  EXPECT_TRUE((*p)->SignalGroup(0).ok());  // ESRCH is not an error
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (::kill(-(*p)->pid(), 0) == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(5));
+  EXPECT_NE(::kill(-(*p)->pid(), 0), 0);
+}
+
+TEST(RealLauncher, FailuresNameTheStep) {
+  auto launcher = NewRealProcessLauncher();
+  ProcessSpec missing;
+  missing.argv = {"/nonexistent/prescient-test-binary"};
+  auto p = launcher->Start(missing);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), Code::kNotFound);
+  EXPECT_NE(p.status().message().find("exec"), std::string::npos) << p.status().ToString();
+
+  ProcessSpec bad_dir;
+  bad_dir.shell_command = "true";
+  bad_dir.working_dir = "/nonexistent/prescient-dir";
+  p = launcher->Start(bad_dir);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("/nonexistent/prescient-dir"), std::string::npos) << p.status().ToString();
+
+  ProcessSpec bad_cgroup;
+  bad_cgroup.shell_command = "true";
+  bad_cgroup.cgroup_procs_files = {"/nonexistent/cgroup.procs"};
+  p = launcher->Start(bad_cgroup);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("cgroup"), std::string::npos) << p.status().ToString();
+
+  ProcessSpec both;
+  both.shell_command = "true";
+  both.argv = {"true"};
+  EXPECT_EQ(launcher->Start(both).status().code(), Code::kInvalidArgument);
+  ProcessSpec none;
+  EXPECT_EQ(launcher->Start(none).status().code(), Code::kInvalidArgument);
+}
+
+TEST(RealLauncher, RunsAsAnUnprivilegedUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to switch users";
+  auto launcher = NewRealProcessLauncher();
+  ProcessSpec spec;
+  spec.shell_command = "id -u; id -g; id -G";
+  spec.env = {"PATH=/usr/bin:/bin"};
+  spec.uid = 65534;
+  spec.gid = 65534;
+  auto p = launcher->Start(spec);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ExitInfo e;
+  ASSERT_TRUE((*p)->Wait(milliseconds(10000), &e));
+  (*p)->FinishOutput();
+  EXPECT_EQ((*p)->Tail(), "65534\n65534\n65534\n");
+}
+
+}  // namespace
+}  // namespace prescient::exec
