@@ -41,6 +41,25 @@ std::string Slurp(const std::string& p) {
   return ss.str();
 }
 
+// Processes of process group `pgid` that are not zombies (from /proc/<pid>/stat).
+int LiveMembers(pid_t pgid) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "stat");
+    std::string line;
+    if (!std::getline(in, line)) continue;
+    auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state;
+    long ppid, pgrp;
+    if (rest >> state >> ppid >> pgrp && pgrp == pgid && state != 'Z' && state != 'X') ++n;
+  }
+  return n;
+}
+
 TEST(TailBuffer, KeepsTheLastBytes) {
   TailBuffer t(5);
   t.Append("abc", 3);
@@ -130,12 +149,12 @@ TEST(RealLauncher, SignalGroupReachesChildrenAndIsDecoded) {
   EXPECT_FALSE(e.exited);
   EXPECT_EQ(e.signal, SIGKILL);
   EXPECT_EQ(e.ShellStatus(), 137);
-  // The whole group goes (the orphaned sleeps are reaped by init: poll with a deadline).
+  // Every member of the group died (orphaned zombies wait for init to reap them: not alive).
   EXPECT_TRUE((*p)->SignalGroup(0).ok());  // ESRCH is not an error
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (::kill(-(*p)->pid(), 0) == 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(milliseconds(5));
-  EXPECT_NE(::kill(-(*p)->pid(), 0), 0);
+  while (LiveMembers((*p)->pid()) > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(2));
+  EXPECT_EQ(LiveMembers((*p)->pid()), 0);
 }
 
 TEST(RealLauncher, FailuresNameTheStep) {
