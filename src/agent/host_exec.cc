@@ -125,8 +125,10 @@ Result<int64_t> HostExecEnv::SpawnShim(const std::string& spec_path, const std::
   int logfd = open(shim_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (logfd < 0) return InternalError("cannot open " + shim_log + ": " + std::strerror(errno));
   int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  int pfd[2];
-  if (pipe2(pfd, O_CLOEXEC) != 0) {
+  // pfd: the shim's pid, to us. efd: closed by the kernel when the shim's exec succeeds, so the pid
+  // is reported only once /proc/<pid>/cmdline names the run (Alive() relies on it).
+  int pfd[2], efd[2];
+  if (pipe2(pfd, O_CLOEXEC) != 0 || pipe2(efd, O_CLOEXEC) != 0) {
     close(logfd);
     if (nullfd >= 0) close(nullfd);
     return InternalError(std::string("pipe: ") + std::strerror(errno));
@@ -137,6 +139,8 @@ Result<int64_t> HostExecEnv::SpawnShim(const std::string& spec_path, const std::
     close(nullfd);
     close(pfd[0]);
     close(pfd[1]);
+    close(efd[0]);
+    close(efd[1]);
     return InternalError(std::string("fork: ") + std::strerror(errno));
   }
   if (mid == 0) {
@@ -151,9 +155,15 @@ Result<int64_t> HostExecEnv::SpawnShim(const std::string& spec_path, const std::
       dup2(nullfd, 0);
       dup2(logfd, 1);
       dup2(logfd, 2);
-      syscall(SYS_close_range, 3U, ~0U, 0U);
+      close(efd[0]);
+      // Everything else inherited (sockets of the agent's client, ...) closes at exec.
+      syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
       execve(argv[0], const_cast<char* const*>(argv), const_cast<char* const*>(envp));
       _exit(127);
+    }
+    close(efd[1]);
+    char c;
+    while (shim > 0 && (read(efd[0], &c, 1) > 0 || errno == EINTR)) {
     }
     int64_t v = shim;
     ssize_t ignored = write(pfd[1], &v, sizeof v);
@@ -161,6 +171,8 @@ Result<int64_t> HostExecEnv::SpawnShim(const std::string& spec_path, const std::
     _exit(shim > 0 ? 0 : 1);
   }
   close(pfd[1]);
+  close(efd[0]);
+  close(efd[1]);
   close(logfd);
   close(nullfd);
   int64_t shim_pid = -1;

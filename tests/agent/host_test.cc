@@ -1,0 +1,201 @@
+// The run controller with the real host layer: real commands under real cgroups, the detached
+// shim, crash recovery with a live process. The Kubernetes side is the in-memory FakeRunApi (the
+// binary against prescient-sim is sim_test.cc). Needs root and cgroups; skips otherwise.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "agent/controller.h"
+#include "agent/fake_env.h"
+#include "agent/host_exec.h"
+#include "agent/test_builders.h"
+
+namespace prescient::agent {
+namespace {
+
+using nlohmann::json;
+using testing::MakeRun;
+using namespace std::chrono_literals;
+
+class HostTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to create cgroups and switch users";
+    char tmpl[] = "/tmp/agent-host-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    // A directory the unprivileged command user may write to (markers of what ran).
+    shared_ = dir_ + "/shared";
+    ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+    ASSERT_EQ(mkdir(shared_.c_str(), 0777), 0);
+    ASSERT_EQ(chmod(shared_.c_str(), 0777), 0);
+    opt_.state_dir = dir_ + "/state";
+    opt_.log_dir = dir_ + "/log";
+    opt_.cgroup_parent = "prescient-agent-test-" + std::to_string(getpid());
+    opt_.shim_binary = PRESCIENT_AGENT_BINARY;
+    opt_.run_as_uid = 65534;  // nobody
+    opt_.run_as_gid = 65534;
+    if (access(opt_.shim_binary.c_str(), X_OK) != 0) GTEST_SKIP() << "prescient-agent not built at " << opt_.shim_binary;
+    auto env = HostExecEnv::Create(opt_);
+    if (!env.ok()) GTEST_SKIP() << "cgroups unavailable: " << env.status().ToString();
+    exec_ = std::move(*env);
+    auto j = FileJournal::Open(opt_.state_dir);
+    ASSERT_TRUE(j.ok()) << j.status().ToString();
+    journal_ = std::move(*j);
+    MakeController(getpid());
+  }
+  void TearDown() override {
+    ctl_.reset();
+    exec_.reset();
+    // Remove the test's parent group in every hierarchy (runs were cleaned up by the controller).
+    for (const char* h : {"memory", "cpu,cpuacct", "cpu", "cpuacct", "blkio", "pids", "unified", ""}) {
+      std::string p = std::string("/sys/fs/cgroup/") + h + "/" + opt_.cgroup_parent;
+      rmdir(p.c_str());
+    }
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  void MakeController(int64_t pid) {
+    ControllerOptions co;
+    co.sample_interval = 200ms;
+    co.report_interval = 500ms;
+    co.kill_grace = 1s;
+    ctl_ = std::make_unique<RunController>(AgentIdentity{"vm-a", "default", {}, "guest", "boot-1", pid}, co, &api_,
+                                           exec_.get(), journal_.get(), &SystemClock());
+  }
+  json Submit(const std::string& name, const std::string& command, const std::string& mem = "256Mi",
+              int64_t timeout = 0) {
+    auto b = MakeRun(name).Instance("vm-a").Phase("Allocated").Allocation("1", mem).Command(command);
+    if (timeout) b.Timeout(timeout);
+    json obj = api_.PutRun(b.Obj());
+    ctl_->OnRun(obj);
+    return obj;
+  }
+  // Ticks the controller until the run reaches a final phase (bounded).
+  json WaitFinal(const std::string& name, std::chrono::seconds limit = 30s) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      ctl_->Tick();
+      json s = *api_.Run("default", name);
+      std::string phase = s["status"].value("phase", "");
+      if ((phase == "Succeeded" || phase == "Failed") && ctl_->FinalsFlushed()) return s;
+      std::this_thread::sleep_for(50ms);
+    }
+    return *api_.Run("default", name);
+  }
+  std::string Uid(const std::string& name) { return testing::RunBuilder::UidFor(name); }
+
+  std::string dir_, shared_;
+  HostExecOptions opt_;
+  std::unique_ptr<HostExecEnv> exec_;
+  std::unique_ptr<FileJournal> journal_;
+  testing::FakeRunApi api_;
+  std::unique_ptr<RunController> ctl_;
+};
+
+TEST_F(HostTest, RealCommandUsageAndOutputArriveInStatus) {
+  Submit("usage", "echo begin; id -u; python3 -c 'a = bytearray(80 << 20); import time; time.sleep(1)'; echo done");
+  json s = WaitFinal("usage");
+  ASSERT_EQ(s["status"]["phase"], "Succeeded") << s["status"].dump(2);
+  const json& u = s["status"]["usage"];
+  EXPECT_GE(u["peaks"]["anonMemoryBytes"].get<int64_t>(), 80LL << 20) << u.dump(2);
+  EXPECT_LT(u["peaks"]["anonMemoryBytes"].get<int64_t>(), 160LL << 20) << u.dump(2);
+  EXPECT_GT(u["totals"]["cpuSeconds"].get<double>(), 0.0);
+  EXPECT_EQ(u["networkScope"], "guest");
+  std::string tail = s["status"]["result"]["outputTail"];
+  EXPECT_NE(tail.find("begin\n65534\n"), std::string::npos) << "runs as the unprivileged user: " << tail;
+  EXPECT_NE(tail.find("done"), std::string::npos) << tail;
+  std::ifstream log(exec_->LogPath("default", "usage", Uid("usage")));
+  std::stringstream b;
+  b << log.rdbuf();
+  EXPECT_NE(b.str().find("begin"), std::string::npos) << "full output in the log file";
+  EXPECT_EQ(journal_->Get(Uid("usage"))->state, JournalState::kReported);
+  EXPECT_FALSE(exec_->CgroupExists(Uid("usage"))) << "cgroup removed after the final report";
+}
+
+TEST_F(HostTest, OomKillIsReported) {
+  Submit("oom", "python3 -c 'a = bytearray(400 << 20); print(len(a))'", "64Mi");
+  json s = WaitFinal("oom");
+  ASSERT_EQ(s["status"]["phase"], "Failed") << s["status"].dump(2);
+  EXPECT_EQ(s["status"]["result"]["reason"], "OOMKilled") << s["status"].dump(2);
+  EXPECT_EQ(s["status"]["result"]["oomKilled"], true);
+  EXPECT_EQ(s["status"]["result"]["exitCode"], 137);
+  EXPECT_GE(s["status"]["usage"]["totals"]["oomKills"].get<int64_t>(), 1);
+}
+
+TEST_F(HostTest, TimeoutKillsTheCommand) {
+  Submit("slow", "sleep 60", "64Mi", 1);
+  json s = WaitFinal("slow");
+  EXPECT_EQ(s["status"]["result"]["reason"], "Timeout") << s["status"].dump(2);
+}
+
+TEST_F(HostTest, GrowthReachesTheLiveCgroup) {
+  Submit("grow", "python3 -c 'import time; time.sleep(0.5); a = bytearray(150 << 20); time.sleep(0.3)'", "64Mi");
+  ctl_->Tick();
+  json grown = *api_.Run("default", "grow");
+  grown["status"]["allocation"]["memory"] = "512Mi";
+  ctl_->OnRun(api_.PutRun(grown));
+  json s = WaitFinal("grow");
+  EXPECT_EQ(s["status"]["phase"], "Succeeded") << "the grown limit let it allocate 150 MiB: " << s["status"].dump(2);
+  EXPECT_EQ(s["status"]["agent"]["appliedAllocation"]["memory"], "512Mi");
+}
+
+TEST_F(HostTest, AgentDeathMidRunThenReattachWithExitCode) {
+  std::string marker = shared_ + "/ran";
+  Submit("crash", "echo x >> " + marker + "; sleep 1.5; exit 3");
+  ctl_->Tick();
+  ASSERT_EQ(journal_->Get(Uid("crash"))->state, JournalState::kRunning);
+  // "kill -9": the controller and host layer vanish without any cleanup; the detached shim keeps
+  // the command running.
+  ctl_.reset();
+  exec_.reset();
+  auto env = HostExecEnv::Create(opt_);
+  ASSERT_TRUE(env.ok());
+  exec_ = std::move(*env);
+  auto j = FileJournal::Open(opt_.state_dir);
+  ASSERT_TRUE(j.ok());
+  journal_ = std::move(*j);
+  MakeController(getpid() + 100000);
+  ctl_->Recover();
+  EXPECT_EQ(ctl_->RunningCount(), 1u) << "reattached";
+  ctl_->OnRun(*api_.Run("default", "crash"));  // a replayed event does not start it again
+  json s = WaitFinal("crash");
+  EXPECT_EQ(s["status"]["phase"], "Failed");
+  EXPECT_EQ(s["status"]["result"]["reason"], "Error");
+  EXPECT_EQ(s["status"]["result"]["exitCode"], 3) << "the shim's exit record survives the agent";
+  std::ifstream in(marker);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(all, "x\n") << "ran exactly once";
+}
+
+TEST_F(HostTest, ShadowRunLeavesNoFileBehind) {
+  std::string victim = shared_ + "/shadow-wrote-this";
+  json obj = api_.PutRun(MakeRun("shadow")
+                             .Instance("vm-a")
+                             .Phase("Shadowing")
+                             .ShadowRequested(2)
+                             .Command("echo hi > " + victim + "; python3 -c 'a = bytearray(30 << 20); import time; time.sleep(5)'")
+                             .Obj());
+  ctl_->OnRun(obj);
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline &&
+         (*api_.Run("default", "shadow"))["status"]["shadow"].value("requested", true)) {
+    ctl_->Tick();
+    std::this_thread::sleep_for(50ms);
+  }
+  json s = *api_.Run("default", "shadow");
+  ASSERT_EQ(s["status"]["shadow"]["requested"], false) << s["status"].dump(2);
+  const json& r = s["status"]["shadow"]["result"];
+  if (r.contains("message") && r["message"].get<std::string>().find("failed") != std::string::npos)
+    GTEST_SKIP() << "shadow sandbox unavailable here: " << r["message"];
+  EXPECT_GE(r["usage"]["peaks"]["anonMemoryBytes"].get<int64_t>(), 30LL << 20) << r.dump(2);
+  EXPECT_FALSE(std::filesystem::exists(victim)) << "the shadow run's write escaped the overlay";
+}
+
+}  // namespace
+}  // namespace prescient::agent
