@@ -255,7 +255,7 @@ Status InputCatalog::Build(const std::string& rel, const std::string& path) {
     std::string cmd = kind == "tar"       ? "tar cf " + tmp + " -C " + dir + " " + m[1].str()
                       : kind == "tar.gz"  ? "tar czf " + tmp + " -C " + dir + " " + m[1].str()
                       : kind == "tar.zst" ? "tar --zstd -cf " + tmp + " -C " + dir + " " + m[1].str()
-                      : kind == "tar.xz"  ? "tar cJf " + tmp + " -C " + dir + " " + m[1].str()
+                      : kind == "tar.xz"  ? "tar -I 'xz -1 -T2' -cf " + tmp + " -C " + dir + " " + m[1].str()
                                           : "cd " + dir + " && zip -qr partial-" + name + " " + m[1].str() + " && mv partial-" + name + " " +
                                                 fs::path(tmp).filename().string();
     return RunSetupShell(cmd, workdir_);
@@ -264,8 +264,9 @@ Status InputCatalog::Build(const std::string& rel, const std::string& path) {
     std::string base = dir + "/" + m[1].str();
     if (Status s = Ensure(base); !s.ok()) return s;
     std::string ext = m[2];
-    std::string tool = ext == "gz" ? "gzip -6 -c" : ext == "bz2" ? "bzip2 -9 -c" : ext == "xz" ? "xz -6 -T2 -c"
-                     : ext == "zst" ? "zstd -q -3 -c" : ext == "lz4" ? "lz4 -q -c" : ext == "lzma" ? "lzma -c" : "base64";
+    // Fast settings: these only prepare inputs (decompression cost hardly depends on the level).
+    std::string tool = ext == "gz" ? "gzip -3 -c" : ext == "bz2" ? "bzip2 -1 -c" : ext == "xz" ? "xz -1 -T2 -c"
+                     : ext == "zst" ? "zstd -q -3 -T2 -c" : ext == "lz4" ? "lz4 -q -c" : ext == "lzma" ? "lzma -1 -c" : "base64";
     return RunSetupShell(tool + " " + base + " > " + rel + ".partial", workdir_);
   }
   if (std::regex_match(name, m, kTree)) {
