@@ -1,0 +1,91 @@
+#include "sim/cluster/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include "sim/cluster/test_builders.h"
+
+namespace prescient::sim::cluster {
+namespace {
+
+using testing::kGi;
+using testing::MakeNode;
+using testing::MakePod;
+
+TEST(Scheduler, FitFailuresTable) {
+  NodeInfo node = MakeNode("n1").Cpu(2000).Mem(4 * kGi).Pods(3).Label("zone", "a").Taint("gpu", "true").Obj();
+  struct Case {
+    std::string name;
+    PodInfo pod;
+    ResourceList used;
+    std::vector<std::string> want;
+  } cases[] = {
+      {"fits", MakePod("p").Cpu("1").Tolerate("gpu").Info(), {}, {}},
+      {"cpu exhausted", MakePod("p").Cpu("1500m").Tolerate("gpu").Info(), {{"cpu", 1000}}, {"Insufficient cpu"}},
+      {"exact fit", MakePod("p").Cpu("1").Mem("1Gi").Tolerate("gpu").Info(), {{"cpu", 1000}, {"memory", 3 * kGi}}, {}},
+      {"both short", MakePod("p").Cpu("3").Mem("5Gi").Tolerate("gpu").Info(), {}, {"Insufficient cpu", "Insufficient memory"}},
+      {"pods full", MakePod("p").Tolerate("gpu").Info(), {{"pods", 3}}, {"Too many pods"}},
+      {"taint", MakePod("p").Cpu("1").Info(), {}, {"node(s) had untolerated taint {gpu: true}"}},
+      {"selector", MakePod("p").Selector("zone", "b").Tolerate("gpu").Info(), {}, {"node(s) didn't match Pod's node affinity/selector"}},
+      {"extended resource absent", MakePod("p").Request("devices.kubevirt.io/kvm", "1").Tolerate("gpu").Info(), {},
+       {"Insufficient devices.kubevirt.io/kvm"}},
+  };
+  for (const auto& c : cases) EXPECT_EQ(FitFailures(c.pod, node, c.used), c.want) << c.name;
+  EXPECT_EQ(FitFailures(MakePod("p").Tolerate("gpu").Info(), MakeNode("c").Cpu(1000).Cordoned().Obj(), {}),
+            std::vector<std::string>{"node(s) were unschedulable"});
+}
+
+TEST(Scheduler, PicksLeastAllocatedNodeAndExplainsFailures) {
+  std::vector<NodeInfo> nodes = {MakeNode("a").Cpu(4000).Mem(8 * kGi).Obj(), MakeNode("b").Cpu(4000).Mem(8 * kGi).Obj(),
+                                 MakeNode("c").Cpu(8000).Mem(8 * kGi).Taint("dedicated", "db").Obj()};
+  NodeUsage usage = {{"a", {{"cpu", 3000}, {"memory", 1 * kGi}}}, {"b", {{"cpu", 1000}, {"memory", 1 * kGi}}}};
+  EXPECT_EQ(PickNode(MakePod("p").Cpu("500m").Info(), nodes, usage).node, "b");
+  auto r = PickNode(MakePod("big").Cpu("3500m").Info(), nodes, usage);
+  EXPECT_EQ(r.node, "");
+  EXPECT_EQ(r.message, "0/3 nodes are available: 2 Insufficient cpu, 1 node(s) had untolerated taint {dedicated: db}.");
+  EXPECT_EQ(PickNode(MakePod("p").Info(), {}, {}).message, "no nodes available to schedule pods");
+}
+
+TEST(Scheduler, PreemptionPicksFewestLowestPriorityVictims) {
+  std::vector<NodeInfo> nodes = {MakeNode("a").Cpu(4000).Mem(8 * kGi).Obj(), MakeNode("b").Cpu(4000).Mem(8 * kGi).Obj()};
+  struct Case {
+    std::string name;
+    PodInfo pod;
+    std::vector<PodInfo> bound;
+    std::string want_node;
+    std::vector<std::string> want_victims;
+  } cases[] = {
+      {"balloons on a make room",
+       MakePod("real").Cpu("2").Priority(0).Info(),
+       {MakePod("balloon-1").Cpu("2").Priority(-10).Node("a").Info(), MakePod("balloon-2").Cpu("2").Priority(-10).Node("a").Info(),
+        MakePod("app").Cpu("3").Priority(100).Node("b").Info()},
+       "a",
+       {"default/balloon-2"}},  // reprieve keeps the first (name order)
+      {"never evicts equal or higher priority",
+       MakePod("real").Cpu("2").Priority(0).Info(),
+       {MakePod("x").Cpu("3").Priority(0).Node("a").Info(), MakePod("y").Cpu("3").Priority(5).Node("b").Info()},
+       "",
+       {}},
+      {"prefers the node whose victims have the lowest priority",
+       MakePod("real").Cpu("2").Priority(100).Info(),
+       {MakePod("mid").Cpu("3").Priority(50).Node("a").Info(), MakePod("low").Cpu("3").Priority(-10).Node("b").Info()},
+       "b",
+       {"default/low"}},
+      {"several victims when one is not enough",
+       MakePod("real").Cpu("3").Priority(10).Info(),
+       {MakePod("l1").Cpu("1500m").Priority(-10).Node("a").Info(), MakePod("l2").Cpu("1500m").Priority(-10).Node("a").Info(),
+        MakePod("l3").Cpu("1").Priority(-5).Node("a").Info(), MakePod("h").Cpu("4").Priority(1000).Node("b").Info()},
+       "a",
+       {"default/l1", "default/l2"}},
+  };
+  for (const auto& c : cases) {
+    Preemption p = FindPreemption(c.pod, nodes, c.bound);
+    EXPECT_EQ(p.node, c.want_node) << c.name;
+    EXPECT_EQ(p.victims, c.want_victims) << c.name;
+  }
+  PodInfo never = MakePod("n").Cpu("2").Priority(100).Info();
+  never.preemption_never = true;
+  EXPECT_EQ(FindPreemption(never, nodes, {MakePod("b").Cpu("4").Priority(-10).Node("a").Info()}).node, "");
+}
+
+}  // namespace
+}  // namespace prescient::sim::cluster
