@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "api/codec.h"
+#include "api/validation.h"
 #include "common/quantity.h"
 
 namespace prescient::agent {
@@ -92,6 +94,10 @@ Result<Dependency> ParseDependency(const json& d, const std::string& where, cons
     return Bad(where, "must be \"host:port\" or {host, port}");
   }
   if (!ValidHost(dep.host)) return Bad(where, "host \"" + dep.host + "\" is not a hostname or IP address");
+  // A Service (or the Deployment behind one) is named "svc" or "svc.ns": reach it by its cluster
+  // DNS name. The namespace is filled in by ParseRun.
+  if (d.is_object() && (d.value("kind", "") == "Service" || d.value("kind", "") == "Deployment"))
+    dep.source += "-service";
   if (dep.port < 1 || dep.port > 65535) return Bad(where, "port " + std::to_string(dep.port) + " out of range");
   return dep;
 }
@@ -293,6 +299,25 @@ Result<RunView> ParseRun(const json& obj) {
   }
   if (status.contains("shadow") && status["shadow"].is_object())
     v.shadow_requested = status["shadow"].value("requested", false);
+
+  for (Dependency& d : v.dependencies) {
+    const std::string suffix = "-service";
+    if (d.source.size() > suffix.size() && d.source.compare(d.source.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      d.source.resize(d.source.size() - suffix.size());
+      d.host = d.host.find('.') == std::string::npos ? d.host + "." + v.ns + ".svc" : d.host + ".svc";
+    }
+  }
+  // Then the project's own validation of the resource (CRD schema and CEL rules mirrored in C++):
+  // an object admitted by an older CRD, or by a server that does not evaluate CEL, stops here.
+  api::FieldErrors errors;
+  api::CommandRun typed = api::CommandRunFromJson(obj, &errors);
+  for (const api::FieldError& e : api::ValidateCommandRun(typed)) errors.push_back(e);
+  // Status is written by the operator and by us; only its decoding errors matter to the agent.
+  api::FieldErrors relevant;
+  for (const api::FieldError& e : errors)
+    if (e.path.rfind("spec", 0) == 0 || e.path.rfind("metadata", 0) == 0 || e.path.rfind("status.allocation", 0) == 0)
+      relevant.push_back(e);
+  if (!relevant.empty()) return InvalidArgument("CommandRun " + api::Summarize(relevant));
   return v;
 }
 

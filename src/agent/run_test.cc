@@ -126,3 +126,38 @@ TEST(StatusMutations, ClaimUsageResultAndConditions) {
 
 }  // namespace
 }  // namespace prescient::agent
+
+namespace prescient::agent {
+namespace {
+
+TEST(ParseRun, AppliesTheProjectsCommandRunValidation) {
+  // Something only src/api's mirror of the CRD's CEL rules catches: two targets at once.
+  nlohmann::json obj = testing::MakeRun("r1").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Obj();
+  obj["spec"]["target"]["vmPoolName"] = "pool";
+  auto r = ParseRun(obj);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("spec.target"), std::string::npos) << r.status().message();
+}
+
+}  // namespace
+}  // namespace prescient::agent
+
+namespace prescient::agent {
+namespace {
+
+TEST(ParseRun, ServiceDependenciesUseClusterDns) {
+  nlohmann::json obj = testing::MakeRun("r1", "team-a").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Obj();
+  obj["spec"]["dependencies"] = nlohmann::json::array({{{"kind", "Service"}, {"host", "db"}, {"port", 5432}},
+                                                       {{"kind", "Service"}, {"host", "cache.infra"}, {"port", 6379}},
+                                                       {{"kind", "Endpoint"}, {"host", "example.org"}, {"port", 443}}});
+  auto r = ParseRun(obj);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->dependencies.size(), 3u);
+  EXPECT_EQ(r->dependencies[0].host, "db.team-a.svc");
+  EXPECT_EQ(r->dependencies[0].source, "declared");
+  EXPECT_EQ(r->dependencies[1].host, "cache.infra.svc");
+  EXPECT_EQ(r->dependencies[2].host, "example.org");
+}
+
+}  // namespace
+}  // namespace prescient::agent
