@@ -1,0 +1,96 @@
+// Prediction and training benchmark for the Command Analysis Module (not a test: prints numbers
+// and writes docs/bench/predict.json). Single-threaded prediction latency including parsing and
+// feature extraction, p50/p99 over many commands; training time on N rows (default 10,000) taken
+// from a history file, cycled when it holds fewer rows.
+//
+// usage: predict_bench --history FILE [--rows 10000] [--iterations 20000] [--out docs/bench/predict.json]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "analysis/history.h"
+#include "model/predictor.h"
+
+using namespace prescient;
+
+int main(int argc, char** argv) {
+  std::string history = "models/corpus/history.jsonl", out = "docs/bench/predict.json";
+  size_t rows = 10000, iterations = 20000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--history")) history = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--rows")) rows = std::stoul(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--iterations")) iterations = std::stoul(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--out")) out = argv[i + 1];
+    else {
+      std::fprintf(stderr, "unknown flag %s\nusage: predict_bench --history FILE [--rows N] [--iterations N] [--out FILE]\n", argv[i]);
+      return 2;
+    }
+  }
+  auto h = analysis::ReadHistoryFile(history);
+  if (!h.ok() || h->records.empty()) {
+    std::fprintf(stderr, "predict_bench: %s\n", h.ok() ? "history is empty" : h.status().ToString().c_str());
+    return 1;
+  }
+  const std::vector<analysis::HistoryRecord>& src = h->records;
+  // Training rows: the history cycled to `rows`, with times shifted per cycle so order is kept.
+  std::vector<analysis::HistoryRecord> train;
+  train.reserve(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    analysis::HistoryRecord r = src[i % src.size()];
+    r.time += std::chrono::hours(24 * static_cast<int>(i / src.size()));
+    train.push_back(std::move(r));
+  }
+  model::TrainOptions opts;
+  opts.threads = 2;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto p = model::Predictor::Train(train, opts);
+  const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!p.ok()) {
+    std::fprintf(stderr, "predict_bench: train: %s\n", p.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("training: %zu rows, %d rounds, %zu features: %.2f s (2 threads)\n", rows, opts.rounds,
+              static_cast<size_t>((*p)->metadata().num_features), train_s);
+
+  std::vector<model::PredictionRequest> reqs;
+  for (const auto& r : src) {
+    model::PredictionRequest q;
+    q.command = r.command;
+    q.context = r.context;
+    q.user = r.user;
+    reqs.push_back(std::move(q));
+  }
+  std::vector<double> us;
+  us.reserve(iterations);
+  double sink = 0;
+  for (size_t i = 0; i < std::min<size_t>(1000, iterations); ++i) sink += (*p)->Predict(reqs[i % reqs.size()]).memory_bytes;
+  for (size_t i = 0; i < iterations; ++i) {
+    const auto a = std::chrono::steady_clock::now();
+    sink += (*p)->Predict(reqs[i % reqs.size()]).memory_bytes;
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - a).count());
+  }
+  std::sort(us.begin(), us.end());
+  const double p50 = us[us.size() / 2], p99 = us[us.size() * 99 / 100];
+  std::printf("prediction (single thread, incl. parsing + features + XGBoost): p50 %.1f us, p99 %.1f us over %zu calls\n",
+              p50, p99, us.size());
+  std::printf("targets: p50 <= 50 us: %s; training 10k rows <= 20 s: %s\n", p50 <= 50 ? "met" : "NOT met",
+              rows != 10000 ? "n/a" : (train_s <= 20 ? "met" : "NOT met"));
+  nlohmann::json j = {{"history", history},
+                      {"training_rows", rows},
+                      {"training_rounds", opts.rounds},
+                      {"training_threads", opts.threads},
+                      {"training_seconds", train_s},
+                      {"features", (*p)->metadata().num_features},
+                      {"predict_iterations", iterations},
+                      {"predict_p50_us", p50},
+                      {"predict_p99_us", p99},
+                      {"checksum", sink > 0}};
+  std::ofstream(out) << j.dump(2) << "\n";
+  std::printf("wrote %s\n", out.c_str());
+  return 0;
+}
