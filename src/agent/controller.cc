@@ -651,6 +651,8 @@ void RunController::ResolveEntry(const JournalEntry& e) {
       journal_->Remove(e.uid);
       return;
     case RecoveryAction::kKeepTombstone:
+      // The previous process may have died between the acknowledgement and the cleanup.
+      if (!e.cgroup.empty() && exec_->CgroupExists(e.uid) && !exec_->Alive(e.uid, 0)) exec_->Cleanup(e.uid);
       return;
     case RecoveryAction::kResumeClaim:
       journal_->Remove(e.uid);  // ClaimAndStart writes it again first

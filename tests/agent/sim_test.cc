@@ -41,7 +41,21 @@ std::string ReadAll(const std::string& path) {
 class AgentProcess {
  public:
   AgentProcess(std::vector<std::string> args, std::string log) : args_(std::move(args)), log_(std::move(log)) {}
-  ~AgentProcess() { Kill(SIGKILL); }
+  // SIGTERM drains (finishes a pending final report and its cleanup); SIGKILL if it hangs.
+  ~AgentProcess() { Stop(); }
+  void Stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    for (int i = 0; i < 300; ++i) {
+      int st;
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    Kill(SIGKILL);
+  }
   bool Start() {
     pid_ = fork();
     if (pid_ == 0) {
@@ -110,8 +124,16 @@ class AgentSimTest : public ::testing::Test {
   void TearDown() override {
     agents_.clear();
     sim_.reset();
-    for (const char* h : {"memory", "cpu,cpuacct", "cpu", "cpuacct", "blkio", "pids", ""})
-      rmdir((std::string("/sys/fs/cgroup/") + h + "/" + parent_).c_str());
+    for (const char* h : {"memory", "cpu,cpuacct", "cpu", "cpuacct", "blkio", "pids", ""}) {
+      std::string p = std::string("/sys/fs/cgroup/") + h + "/" + parent_;
+      std::error_code ec;
+      for (auto& child : std::filesystem::directory_iterator(p, ec))
+        if (child.is_directory()) {
+          ADD_FAILURE() << "run cgroup left behind: " << child.path();
+          rmdir(child.path().c_str());
+        }
+      rmdir(p.c_str());
+    }
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
