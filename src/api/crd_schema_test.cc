@@ -3,6 +3,7 @@
 // keys) stands in for the API server's schema check; CEL rules cannot be evaluated here, so each
 // CEL rule has table cases where the C++ must report the rule's message word for word, and every
 // rule in the CRDs must be covered by such a case.
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -446,6 +447,27 @@ TEST(CrdSchemaTest, NamesAndColumns) {
   for (int i = static_cast<int>(RunPhase::kPending); i <= static_cast<int>(RunPhase::kFailed); ++i)
     cpp_phases.insert(RunPhaseName(static_cast<RunPhase>(i)));
   EXPECT_EQ(schema_phases, cpp_phases);
+}
+
+// Every CommandRun and ResourceReservation in examples/ passes the schema and the C++ validation.
+TEST(CrdSchemaTest, ExamplesAreValid) {
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(PRESCIENT_SOURCE_DIR) + "/examples")) {
+    if (entry.path().extension() != ".yaml") continue;
+    for (const YAML::Node& doc : YAML::LoadAllFromFile(entry.path().string())) {
+      json obj = YamlToJson(doc);
+      const std::string kind = obj.value("kind", "");
+      if (kind != kCommandRunKind && kind != kResourceReservationKind) continue;
+      SCOPED_TRACE(entry.path().filename().string() + ": " + obj["metadata"].value("name", ""));
+      const json& crd = kind == kCommandRunKind ? CommandRunCrd() : ReservationCrd();
+      auto schema = SchemaErrors(crd, obj);
+      EXPECT_TRUE(schema.empty()) << schema[0];
+      FieldErrors cpp = CppErrors(obj);
+      EXPECT_TRUE(cpp.empty()) << Summarize(cpp);
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 7);
 }
 
 // What the operator writes must pass the schema (a real server would refuse it otherwise).

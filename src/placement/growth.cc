@@ -6,6 +6,23 @@
 
 namespace prescient::placement {
 
+RunningSample SampleFor(const api::CommandRun& run, int64_t throttled_for_seconds) {
+  RunningSample s;
+  s.run = run.Key();
+  if (run.status.allocation) {
+    s.instance = run.metadata.ns + "/" + run.status.allocation->instance_id;
+    s.allocated = {run.status.allocation->cpu_milli, run.status.allocation->memory_bytes};
+  }
+  if (run.status.usage) {
+    const api::Usage& u = *run.status.usage;
+    s.memory_used_bytes = u.memory_current_bytes > 0 ? u.memory_current_bytes : u.peaks.memory_bytes;
+    s.cpu_throttled_fraction = u.cpu_throttled_fraction.value_or(0);
+  }
+  s.throttled_for_seconds = throttled_for_seconds;
+  if (run.spec.resources && run.spec.resources->max) s.max = run.spec.resources->max;
+  return s;
+}
+
 GrowthDecision DecideRunningGrowth(const RunningSample& s, const CapacityView& view, const Policy& policy) {
   GrowthDecision d;
   d.new_allocation = s.allocated;

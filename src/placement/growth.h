@@ -36,6 +36,11 @@ struct GrowthDecision {
   std::string message;
 };
 
+// The sample for a run from its status: status.allocation, status.usage (memoryCurrentBytes, or
+// the peak when absent; cpuThrottledFraction) and spec.resources.max. `throttled_for_seconds` is
+// how long the reconciler has seen the fraction above the threshold (it keeps that itself).
+RunningSample SampleFor(const api::CommandRun& run, int64_t throttled_for_seconds);
+
 GrowthDecision DecideRunningGrowth(const RunningSample& sample, const CapacityView& view, const Policy& policy);
 
 }  // namespace prescient::placement

@@ -87,6 +87,30 @@ TEST(DecideRunningGrowthTest, Table) {
   }
 }
 
+TEST(SampleForTest, ReadsStatus) {
+  api::CommandRun run;
+  run.metadata.name = "r";
+  run.metadata.ns = "demo";
+  run.status.allocation.emplace();
+  run.status.allocation->instance_id = "small-vm";
+  run.status.allocation->cpu_milli = 1000;
+  run.status.allocation->memory_bytes = kGiB;
+  run.status.usage.emplace();
+  run.status.usage->peaks.memory_bytes = 900 * kMiB;
+  run.status.usage->cpu_throttled_fraction = 0.4;
+  run.spec.resources = api::ResourceBounds{std::nullopt, api::ResourceAmounts{2000, 2 * kGiB, std::nullopt, std::nullopt}};
+  RunningSample s = SampleFor(run, 12);
+  EXPECT_EQ(s.instance, "demo/small-vm");
+  EXPECT_EQ(s.allocated, (Resources{1000, kGiB}));
+  EXPECT_EQ(s.memory_used_bytes, 900 * kMiB);  // the peak, as no current value is reported
+  run.status.usage->memory_current_bytes = 100 * kMiB;
+  EXPECT_EQ(SampleFor(run, 12).memory_used_bytes, 100 * kMiB);
+  EXPECT_DOUBLE_EQ(s.cpu_throttled_fraction, 0.4);
+  EXPECT_EQ(s.throttled_for_seconds, 12);
+  ASSERT_TRUE(s.max.has_value());
+  EXPECT_EQ(s.max->memory_bytes, 2 * kGiB);
+}
+
 TEST(DecideRunningGrowthTest, HotplugPlanCoversTheIncrease) {
   CapacityView crowded = MakeView()
                              .Add(MakeInstance("small-vm").MaxSockets(4).MaxGuest(8 * kGiB).Obj())

@@ -59,6 +59,34 @@ bool AnyNodeCouldEverHold(const Resources& pod, const CapacityView& view) {
 
 }  // namespace
 
+Resources ClampToBounds(const Resources& predicted, const std::optional<api::ResourceBounds>& bounds) {
+  Resources r = predicted;
+  if (!bounds) return r;
+  if (bounds->max) {
+    if (bounds->max->cpu_milli) r.cpu_milli = std::min(r.cpu_milli, *bounds->max->cpu_milli);
+    if (bounds->max->memory_bytes) r.memory_bytes = std::min(r.memory_bytes, *bounds->max->memory_bytes);
+  }
+  if (bounds->min) {
+    if (bounds->min->cpu_milli) r.cpu_milli = std::max(r.cpu_milli, *bounds->min->cpu_milli);
+    if (bounds->min->memory_bytes) r.memory_bytes = std::max(r.memory_bytes, *bounds->min->memory_bytes);
+  }
+  return r;
+}
+
+PlacementRequest RequestFor(const api::CommandRun& run, const Resources& need, int32_t priority,
+                            const std::string& reservation, bool may_preempt) {
+  PlacementRequest r;
+  r.run = run.Key();
+  r.ns = run.metadata.ns;
+  r.target = run.spec.target;
+  r.need = need;
+  r.priority = priority;
+  r.created = run.metadata.creation_timestamp.value_or(Time{});
+  r.reservation = reservation;
+  r.may_preempt = may_preempt;
+  return r;
+}
+
 std::string Describe(const PlacementDecision& d) {
   struct V {
     std::string operator()(const Fit& f) const {

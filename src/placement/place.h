@@ -30,6 +30,16 @@ struct PlacementRequest {
   bool may_preempt = true;  // the PriorityClass's preemptionPolicy allows it
 };
 
+// A prediction clamped into spec.resources: min <= result <= max per resource (absent bounds
+// leave it alone; min wins when a prediction is below it).
+Resources ClampToBounds(const Resources& predicted, const std::optional<api::ResourceBounds>& bounds);
+
+// The request for a run from its object: namespace, target, creation time, and the values the
+// reconciler resolved (clamped need, priority, reservation key from ChooseReservation, whether the
+// PriorityClass's preemptionPolicy allows preempting).
+PlacementRequest RequestFor(const api::CommandRun& run, const Resources& need, int32_t priority,
+                            const std::string& reservation, bool may_preempt);
+
 // Reasons (CamelCase, for status.queue.reason and conditions).
 inline constexpr const char* kReasonNoCandidate = "NoCandidateInstance";
 inline constexpr const char* kReasonInsufficientCapacity = "InsufficientCapacity";

@@ -280,6 +280,50 @@ TEST(PlaceTest, Table) {
   }
 }
 
+TEST(ClampToBoundsTest, Table) {
+  auto bounds = [](std::optional<int64_t> min_cpu, std::optional<int64_t> max_cpu, std::optional<int64_t> min_mem,
+                   std::optional<int64_t> max_mem) {
+    api::ResourceBounds b;
+    if (min_cpu || min_mem) b.min = api::ResourceAmounts{min_cpu, min_mem, std::nullopt, std::nullopt};
+    if (max_cpu || max_mem) b.max = api::ResourceAmounts{max_cpu, max_mem, std::nullopt, std::nullopt};
+    return std::optional<api::ResourceBounds>(b);
+  };
+  struct Case {
+    const char* name;
+    std::optional<api::ResourceBounds> b;
+    Resources want;
+  };
+  const Resources predicted{1500, 3 * kGiB};
+  const Case cases[] = {
+      {"no bounds", std::nullopt, predicted},
+      {"within", bounds(1000, 2000, kGiB, 4 * kGiB), predicted},
+      {"raised to min", bounds(2000, std::nullopt, 4 * kGiB, std::nullopt), {2000, 4 * kGiB}},
+      {"lowered to max", bounds(std::nullopt, 1000, std::nullopt, 2 * kGiB), {1000, 2 * kGiB}},
+      {"only memory bounded", bounds(std::nullopt, std::nullopt, std::nullopt, kGiB), {1500, kGiB}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(ClampToBounds(predicted, c.b), c.want);
+  }
+}
+
+TEST(RequestForTest, CopiesTheRun) {
+  api::CommandRun run;
+  run.metadata.name = "r";
+  run.metadata.ns = "demo";
+  run.metadata.creation_timestamp = At(7);
+  run.spec.target.vm_pool_name = "workers";
+  PlacementRequest req = RequestFor(run, {100, kGiB}, 5, "demo/res", false);
+  EXPECT_EQ(req.run, "demo/r");
+  EXPECT_EQ(req.ns, "demo");
+  EXPECT_EQ(req.target, run.spec.target);
+  EXPECT_EQ(req.need, (Resources{100, kGiB}));
+  EXPECT_EQ(req.priority, 5);
+  EXPECT_EQ(req.created, At(7));
+  EXPECT_EQ(req.reservation, "demo/res");
+  EXPECT_FALSE(req.may_preempt);
+}
+
 TEST(PlaceTest, DescribeNamesTheDecision) {
   EXPECT_EQ(Describe(Fit{"demo/a", "a", "a", "n", {}, ""}), "Fit on demo/a");
   EXPECT_EQ(Describe(Queue{"X", "why"}), "Queue (X): why");
