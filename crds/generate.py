@@ -26,8 +26,9 @@ MAX_PRIORITY = 1000000000  # user-defined PriorityClass values stop here; above 
 
 
 def quantity(desc):
+    # maxLength bounds the cost the API server estimates for the CEL rules that parse quantities.
     return {"description": desc, "anyOf": [{"type": "integer"}, {"type": "string"}],
-            "pattern": QUANTITY_PATTERN, "x-kubernetes-int-or-string": True}
+            "pattern": QUANTITY_PATTERN, "maxLength": 64, "x-kubernetes-int-or-string": True}
 
 
 def string(desc, **kw):

@@ -75,6 +75,7 @@ void SchemaCheck(const json& s, const json& v, const std::string& path, std::vec
   if (s.value("x-kubernetes-int-or-string", false)) {
     if (v.is_number_integer()) return;
     if (!v.is_string()) return err("must be integer or string");
+    if (s.contains("maxLength") && v.get<std::string>().size() > s["maxLength"].get<size_t>()) err("maxLength");
     if (s.contains("pattern") && !MatchesPattern(s["pattern"].get<std::string>(), v.get<std::string>()))
       err("pattern");
     return;
@@ -218,6 +219,7 @@ void Mutate(const json& s, const json& v, const json::json_pointer& ptr, const j
     with("= \"-1\"", "-1");
     with("= -1", -1);
     with("= true", true);
+    if (s.contains("maxLength")) with("over maxLength", "1" + std::string(s["maxLength"].get<size_t>(), '0'));
     return;
   }
   const std::string type = s.value("type", "");
