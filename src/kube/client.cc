@@ -99,7 +99,10 @@ Result<ObjectList> ListAll(Client& client, const ResourceType& type, const std::
     auto page = client.List(type, ns, opts);
     if (!page.ok()) return page.status();
     for (auto& item : page->items) all.items.push_back(std::move(item));
-    all.resource_version = page->resource_version;
+    // The first page's version: a real server serves every page from that snapshot, and with a
+    // server that does not (pages read at later versions), watching from the first page's version
+    // replays whatever changed meanwhile instead of missing it.
+    if (all.resource_version.empty()) all.resource_version = page->resource_version;
     if (page->continue_token.empty()) break;
     opts.continue_token = page->continue_token;
     // The continue token carries the snapshot's resourceVersion; the server rejects both together.

@@ -137,7 +137,7 @@ class Client {
 };
 
 // Lists everything, following continue tokens page by page (opts.limit defaults to 500). The list's
-// resource_version is the one of the last page.
+// resource_version is the first page's (the snapshot a watch should continue from).
 Result<ObjectList> ListAll(Client& client, const ResourceType& type, const std::string& ns, ListOptions opts = {});
 
 // "namespace/name", or "name" for cluster-scoped objects (the key used by caches and work queues).

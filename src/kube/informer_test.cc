@@ -146,6 +146,29 @@ TEST(InformerTest, RelistsOnExpiredAndReportsMissedDeletes) {
   EXPECT_GE(rec.deletes, 1);
 }
 
+// A server that reads each page at its current version (instead of the first page's snapshot) must
+// not leave the cache stale: the watch continues from the first page's version and replays the rest.
+TEST(InformerTest, ConvergesWhenPagesAreReadAtDifferentVersions) {
+  FakeClient client;
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(client.Create(kThings, Thing("ns", "o" + std::to_string(i), i)).ok());
+  std::atomic<int> lists{0};
+  client.SetHook([&](const std::string& verb, const ResourceType&, const std::string&, const std::string&) {
+    if (verb == "list" && ++lists == 2) {
+      // Between the first page (o0, o1) and the second: change and delete objects already listed.
+      auto o0 = *client.Get(kThings, "ns", "o0");
+      o0["spec"]["value"] = 100;
+      EXPECT_TRUE(client.Update(kThings, o0).ok());
+      EXPECT_TRUE(client.Delete(kThings, "ns", "o1").ok());
+    }
+    return Status::Ok();
+  });
+  Informer inf(&client, kThings, FastOptions());
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(5s));
+  ASSERT_TRUE(Eventually([&] { return CacheState(inf) == ServerState(client); }));
+  EXPECT_EQ(CacheState(inf).count("ns/o1"), 0u);
+}
+
 TEST(InformerTest, RetriesFailedListsWithBackoff) {
   FakeClient client;
   ASSERT_TRUE(client.Create(kThings, Thing("ns", "a", 1)).ok());
