@@ -109,6 +109,18 @@ bool HistoryUpperBound(const HistoryIndex::Lookup& history, int target, double q
   return false;
 }
 
+Result<TreeEnsemble> Predictor::FastPath(const Booster& b) {
+  auto json = b.SaveJsonToBuffer();
+  if (!json.ok()) return json.status();
+  auto trees = TreeEnsemble::FromJson(*json);
+  if (!trees.ok()) return trees.status();
+  if (trees->num_targets() != kNumTargets) {
+    return InternalError("model has " + std::to_string(trees->num_targets()) + " outputs, expected " +
+                         std::to_string(kNumTargets));
+  }
+  return trees;
+}
+
 std::unique_ptr<Predictor> Predictor::WithoutModel(HistoryIndex history, DefaultResources defaults,
                                                    ResourceQuantiles quantiles) {
   std::unique_ptr<Predictor> p(new Predictor());
@@ -137,8 +149,11 @@ Result<std::unique_ptr<Predictor>> Predictor::Load(const std::string& dir) {
                            " features but metadata.json says " + std::to_string(meta->num_features));
   }
   if (Status s = booster->SetParam("nthread", "1"); !s.ok()) return s;
+  auto trees = FastPath(*booster);
+  if (!trees.ok()) return Status(trees.status().code(), dir + "/model.ubj: " + trees.status().message());
   std::unique_ptr<Predictor> p(new Predictor());
   p->booster_.emplace(std::move(booster).value());
+  p->trees_.emplace(std::move(trees).value());
   p->meta_ = std::move(meta).value();
   p->quantiles_ = p->meta_.quantiles;
   const std::string index_path = dir + "/history_index.json.gz";
@@ -323,8 +338,11 @@ Result<std::unique_ptr<Predictor>> Predictor::Train(std::vector<HistoryRecord> r
   meta.created = FormatRfc3339(SystemClock().Now());
   meta.training_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
+  auto trees = FastPath(*booster);
+  if (!trees.ok()) return trees.status();
   std::unique_ptr<Predictor> p(new Predictor());
   p->booster_.emplace(std::move(booster).value());
+  p->trees_.emplace(std::move(trees).value());
   p->meta_ = std::move(meta);
   p->quantiles_ = o.quantiles;
   p->history_ = std::move(index);
@@ -377,15 +395,12 @@ ResourceProfile Predictor::PredictRun(const FeaturizedRun& run, const Prediction
   bool model_ok = false;
   std::vector<float> contrib;
   size_t contrib_k = 0;
-  if (booster_) {
-    thread_local std::vector<float> out;
-    std::lock_guard<std::mutex> lock(booster_mu_);
-    if (booster_->PredictRow(run.row.data(), run.row.size(), &out).ok() && out.size() == kNumTargets) {
-      std::copy(out.begin(), out.end(), raw.begin());
-      model_ok = true;
-      if (request.explain && !booster_->Contributions(run.row.data(), run.row.size(), &contrib, &contrib_k).ok()) {
-        contrib.clear();
-      }
+  if (trees_) {
+    trees_->Predict(run.row.data(), raw.data());
+    model_ok = true;
+    if (request.explain && booster_) {
+      std::lock_guard<std::mutex> lock(booster_mu_);
+      if (!booster_->Contributions(run.row.data(), run.row.size(), &contrib, &contrib_k).ok()) contrib.clear();
     }
   }
   const int group = p.history_runs > 0 ? 1 : 0;

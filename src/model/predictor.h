@@ -29,6 +29,7 @@
 #include "common/status.h"
 #include "model/model_metadata.h"
 #include "model/resource_profile.h"
+#include "model/tree_ensemble.h"
 #include "model/xgb.h"
 
 namespace prescient::model {
@@ -44,7 +45,7 @@ struct TrainOptions {
   double lambda = 1;
   int max_bin = 128;
   uint64_t seed = 42;
-  int threads = 2;
+  int threads = 1;                    // OpenMP threads; more spin-wait badly on a loaded machine
   double calibration_fraction = 0.2;  // newest share of runs held out for conformal calibration
   size_t min_rows = 30;
   size_t min_group_rows = 30;         // fewer calibration rows in a group: use the pooled offset
@@ -90,7 +91,10 @@ class Predictor {
   Predictor() = default;
   ResourceProfile PredictRun(const analysis::FeaturizedRun& run, const PredictionRequest& request) const;
 
-  std::optional<Booster> booster_;
+  static Result<TreeEnsemble> FastPath(const Booster& b);
+
+  std::optional<Booster> booster_;    // training output; explanations and saving
+  std::optional<TreeEnsemble> trees_; // the same trees, for lock-free fast prediction
   ModelMetadata meta_;
   ResourceQuantiles quantiles_;       // the fallback's quantiles when there is no model
   DefaultResources defaults_;

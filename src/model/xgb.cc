@@ -137,6 +137,13 @@ Result<std::string> Booster::SaveToBuffer() const {
   return std::string(data, len);
 }
 
+Result<std::string> Booster::SaveJsonToBuffer() const {
+  bst_ulong len = 0;
+  const char* data = nullptr;
+  if (XGBoosterSaveModelToBuffer(h_, "{\"format\":\"json\"}", &len, &data) != 0) return XgbError("save model");
+  return std::string(data, len);
+}
+
 Result<int> Booster::NumFeatures() const {
   bst_ulong n = 0;
   if (XGBoosterGetNumFeature(h_, &n) != 0) return XgbError("num features");

@@ -49,7 +49,8 @@ class Booster {
   Status PredictRow(const float* row, size_t cols, std::vector<float>* out) const;
   // Contributions of one row: k x (cols + 1) (last column is the bias), row-major.
   Status Contributions(const float* row, size_t cols, std::vector<float>* out, size_t* k) const;
-  Result<std::string> SaveToBuffer() const;
+  Result<std::string> SaveToBuffer() const;      // UBJSON
+  Result<std::string> SaveJsonToBuffer() const;  // JSON (for TreeEnsemble)
   Result<int> NumFeatures() const;
   Result<int> BoostedRounds() const;
 
