@@ -529,6 +529,7 @@ int CollectMain(int argc, char** argv) {
       j["seed"] = flags.seed;
       j["cgroup_version"] = cg_version;
       j["sample_interval_seconds"] = flags.interval_ms / 1000.0;
+      if (flags.parallel > 1) j["concurrent_runs"] = flags.parallel;  // runs of this suite at once
       if (report->exit && report->exit->ShellStatus() != 0) j["output_tail"] = report->output_tail.substr(
           report->output_tail.size() > 300 ? report->output_tail.size() - 300 : 0);
       std::string line = j.dump() + "\n";

@@ -47,6 +47,10 @@ TEST(Suite, ManyDistinctProgramsAndEveryFamilyPresent) {
     families.insert(c.family);
   }
   EXPECT_GE(programs.size(), 60u);
+  for (const auto& c : cases)
+    for (const auto& in : c.inputs) EXPECT_TRUE(KnownInput(in)) << c.id << " reads " << in << ", which has no recipe";
+  EXPECT_FALSE(KnownInput("data/text-10.txt"));
+  EXPECT_FALSE(KnownInput("data/tree-x.tar"));
   for (const char* f : {"compression", "sorting", "hashing", "archiving", "compiling", "database", "scripting",
                         "transfer", "pipeline"})
     EXPECT_TRUE(families.count(f)) << f;

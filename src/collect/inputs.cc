@@ -4,11 +4,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
-#include <regex>
 
 namespace prescient::collect {
 
@@ -190,6 +190,75 @@ void GenerateCppTemplates(int n, Rng& r, Writer& w) {
   w.Put("  std::cout << t << std::endl;\n}\n");
 }
 
+bool AllDigits(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// "<prefix><digits><suffix>" → m[1] = digits.
+bool MatchNumbered(const std::string& name, const std::string& prefix, const std::string& suffix,
+                   std::vector<std::string>* m) {
+  if (name.rfind(prefix, 0) != 0 || !EndsWith(name, suffix) || name.size() < prefix.size() + suffix.size()) return false;
+  std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  if (!AllDigits(digits)) return false;
+  *m = {name, digits};
+  return true;
+}
+
+// "<kind>-<D>.<ext>" with the kind's own extension → m[1] = kind, m[2] = D (one digit).
+bool MatchPlain(const std::string& name, std::vector<std::string>* m) {
+  static const std::pair<const char*, const char*> kKinds[] = {{"text", ".txt"}, {"nums", ".txt"}, {"csv", ".csv"},
+                                                               {"json", ".jsonl"}, {"log", ".log"}, {"bin", ".bin"},
+                                                               {"mixed", ".dat"}};
+  for (const auto& [kind, ext] : kKinds) {
+    std::string prefix = std::string(kind) + "-";
+    if (name.size() == prefix.size() + 1 + std::string(ext).size() && name.rfind(prefix, 0) == 0 &&
+        EndsWith(name, ext) && std::isdigit(static_cast<unsigned char>(name[prefix.size()]))) {
+      *m = {name, kind, name.substr(prefix.size(), 1)};
+      return true;
+    }
+  }
+  return false;
+}
+
+// "tree-<N>.<archive>" → m[1] = "tree-N", m[2] = archive kind.
+bool MatchTreeArchive(const std::string& name, std::vector<std::string>* m) {
+  for (const char* kind : {"tar.gz", "tar.zst", "tar.xz", "tar", "zip"}) {
+    std::string ext = std::string(".") + kind;
+    if (!EndsWith(name, ext)) continue;
+    std::string base = name.substr(0, name.size() - ext.size());
+    std::vector<std::string> n;
+    if (!MatchNumbered(base, "tree-", "", &n)) return false;
+    *m = {name, base, kind};
+    return true;
+  }
+  return false;
+}
+
+// "<base>.<compression>" → m[1] = base, m[2] = compression.
+bool MatchDerived(const std::string& name, std::vector<std::string>* m) {
+  for (const char* ext : {"gz", "bz2", "xz", "zst", "lz4", "lzma", "b64"}) {
+    std::string suffix = std::string(".") + ext;
+    if (EndsWith(name, suffix) && name.size() > suffix.size()) {
+      *m = {name, name.substr(0, name.size() - suffix.size()), ext};
+      return true;
+    }
+  }
+  return false;
+}
+
+// "repo-tree-<N>" → m[1] = "tree-N".
+bool MatchRepo(const std::string& name, std::vector<std::string>* m) {
+  if (name.rfind("repo-", 0) != 0) return false;
+  std::vector<std::string> n;
+  if (!MatchNumbered(name.substr(5), "tree-", "", &n)) return false;
+  *m = {name, name.substr(5)};
+  return true;
+}
+
 }  // namespace
 
 Status RunSetupShell(const std::string& command, const std::string& workdir) {
@@ -199,6 +268,15 @@ Status RunSetupShell(const std::string& command, const std::string& workdir) {
     return InternalError("preparation command failed (status " + std::to_string(WIFEXITED(rc) ? WEXITSTATUS(rc) : rc) +
                          "): " + command);
   return Status::Ok();
+}
+
+bool KnownInput(const std::string& relative) {
+  std::vector<std::string> m;
+  std::string name = fs::path(relative).filename().string();
+  return MatchPlain(name, &m) || MatchTreeArchive(name, &m) || MatchDerived(name, &m) ||
+         MatchNumbered(name, "tree-", "", &m) || MatchNumbered(name, "prog-", ".c", &m) ||
+         MatchNumbered(name, "tmpl-", ".cpp", &m) || MatchNumbered(name, "proj-", "", &m) ||
+         MatchNumbered(name, "db-", ".sqlite", &m) || MatchRepo(name, &m);
 }
 
 InputCatalog::InputCatalog(std::string workdir, uint64_t seed) : workdir_(std::move(workdir)), seed_(seed) {}
@@ -233,35 +311,26 @@ Status InputCatalog::Ensure(const std::string& relative) {
 
 Status InputCatalog::Build(const std::string& rel, const std::string& path) {
   Rng r(seed_ ^ Fnv(rel));
-  std::smatch m;
+  std::vector<std::string> m;  // m[1], m[2]: the parts of the name a recipe needs
   std::string name = fs::path(rel).filename().string();
-  static const std::regex kPlain(R"((text|nums|csv|json|log|bin|mixed)-(\d)\.(txt|csv|jsonl|log|bin|dat))");
-  static const std::regex kDerived(R"((.+)\.(gz|bz2|xz|zst|lz4|lzma|b64))");
-  static const std::regex kTree(R"(tree-(\d+))");
-  static const std::regex kTreeArchive(R"((tree-\d+)\.(tar|tar\.gz|tar\.zst|tar\.xz|zip))");
-  static const std::regex kProg(R"(prog-(\d+)\.c)");
-  static const std::regex kTmpl(R"(tmpl-(\d+)\.cpp)");
-  static const std::regex kProj(R"(proj-(\d+))");
-  static const std::regex kDb(R"(db-(\d+)\.sqlite)");
-  static const std::regex kRepo(R"(repo-(tree-\d+))");
   std::string dir = fs::path(rel).parent_path().string();
-  if (std::regex_match(name, m, kPlain)) {
+  if (MatchPlain(name, &m)) {
     return GenerateFile(m[1], SizeClassBytes(std::stoi(m[2])), r, path);
   }
-  if (std::regex_match(name, m, kTreeArchive)) {
-    std::string tree = dir + "/" + m[1].str();
+  if (MatchTreeArchive(name, &m)) {
+    std::string tree = dir + "/" + m[1];
     if (Status s = Ensure(tree); !s.ok()) return s;
     std::string kind = m[2], tmp = rel + ".partial";
-    std::string cmd = kind == "tar"       ? "tar cf " + tmp + " -C " + dir + " " + m[1].str()
-                      : kind == "tar.gz"  ? "tar czf " + tmp + " -C " + dir + " " + m[1].str()
-                      : kind == "tar.zst" ? "tar --zstd -cf " + tmp + " -C " + dir + " " + m[1].str()
-                      : kind == "tar.xz"  ? "tar -I 'xz -1 -T2' -cf " + tmp + " -C " + dir + " " + m[1].str()
-                                          : "cd " + dir + " && zip -qr partial-" + name + " " + m[1].str() + " && mv partial-" + name + " " +
+    std::string cmd = kind == "tar"       ? "tar cf " + tmp + " -C " + dir + " " + m[1]
+                      : kind == "tar.gz"  ? "tar czf " + tmp + " -C " + dir + " " + m[1]
+                      : kind == "tar.zst" ? "tar --zstd -cf " + tmp + " -C " + dir + " " + m[1]
+                      : kind == "tar.xz"  ? "tar -I 'xz -1 -T2' -cf " + tmp + " -C " + dir + " " + m[1]
+                                          : "cd " + dir + " && zip -qr partial-" + name + " " + m[1] + " && mv partial-" + name + " " +
                                                 fs::path(tmp).filename().string();
     return RunSetupShell(cmd, workdir_);
   }
-  if (std::regex_match(name, m, kDerived)) {
-    std::string base = dir + "/" + m[1].str();
+  if (MatchDerived(name, &m)) {
+    std::string base = dir + "/" + m[1];
     if (Status s = Ensure(base); !s.ok()) return s;
     std::string ext = m[2];
     // Fast settings: these only prepare inputs (decompression cost hardly depends on the level).
@@ -269,7 +338,7 @@ Status InputCatalog::Build(const std::string& rel, const std::string& path) {
                      : ext == "zst" ? "zstd -q -3 -T2 -c" : ext == "lz4" ? "lz4 -q -c" : ext == "lzma" ? "lzma -1 -c" : "base64";
     return RunSetupShell(tool + " " + base + " > " + rel + ".partial", workdir_);
   }
-  if (std::regex_match(name, m, kTree)) {
+  if (MatchNumbered(name, "tree-", "", &m)) {
     int n = std::stoi(m[1]);
     for (int i = 0; i < n; ++i) {
       std::string sub = path + "/d" + std::to_string(i % 17) + "/s" + std::to_string(i % 5);
@@ -284,19 +353,19 @@ Status InputCatalog::Build(const std::string& rel, const std::string& path) {
     }
     return Status::Ok();
   }
-  if (std::regex_match(name, m, kProg)) {
+  if (MatchNumbered(name, "prog-", ".c", &m)) {
     Writer w(path);
     if (!w.ok()) return InternalError("cannot create " + path);
     GenerateCProgram(std::stoi(m[1]), r, w);
     return Status::Ok();
   }
-  if (std::regex_match(name, m, kTmpl)) {
+  if (MatchNumbered(name, "tmpl-", ".cpp", &m)) {
     Writer w(path);
     if (!w.ok()) return InternalError("cannot create " + path);
     GenerateCppTemplates(std::stoi(m[1]), r, w);
     return Status::Ok();
   }
-  if (std::regex_match(name, m, kProj)) {
+  if (MatchNumbered(name, "proj-", "", &m)) {
     int n = std::stoi(m[1]);
     std::error_code ec;
     fs::create_directories(path, ec);
@@ -324,7 +393,7 @@ Status InputCatalog::Build(const std::string& rel, const std::string& path) {
            "clean:\n\trm -f app $(OBJS)\n");
     return Status::Ok();
   }
-  if (std::regex_match(name, m, kDb)) {
+  if (MatchNumbered(name, "db-", ".sqlite", &m)) {
     long n = std::stol(m[1]);
     std::string sql =
         "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, category INTEGER, value REAL, payload TEXT);"
@@ -333,8 +402,8 @@ Status InputCatalog::Build(const std::string& rel, const std::string& path) {
         ") INSERT INTO items SELECT x, 'item' || x, abs(random()) % 100, abs(random()) % 100000 / 7.0, hex(randomblob(24)) FROM c;";
     return RunSetupShell("sqlite3 " + rel + ".partial \"" + sql + "\"", workdir_);
   }
-  if (std::regex_match(name, m, kRepo)) {
-    std::string tree = dir + "/" + m[1].str();
+  if (MatchRepo(name, &m)) {
+    std::string tree = dir + "/" + m[1];
     if (Status s = Ensure(tree); !s.ok()) return s;
     std::string tmp = rel + ".partial";
     return RunSetupShell("git init -q " + tmp + " && cp -r " + tree + "/. " + tmp + "/ && git -C " + tmp +

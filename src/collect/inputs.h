@@ -48,6 +48,9 @@ class InputCatalog {
   uint64_t seed_;
 };
 
+// True when `relative` names an input the catalog knows how to build.
+bool KnownInput(const std::string& relative);
+
 // Runs a shell command for preparation (not measured). Error includes its exit status.
 Status RunSetupShell(const std::string& command, const std::string& workdir);
 

@@ -112,6 +112,13 @@ Status Monitor::Sample(TimePoint now) {
       r.network_loopback_bytes = delta(c.loopback_bytes, net_start_.loopback_bytes);
       r.network_bytes = r.network_external_bytes + r.network_loopback_bytes;
     }
+  // Derived values, kept current so that a report taken mid-run (status updates) is complete.
+  r.memory_peak_bytes = std::max(r.memory_peak_anon_bytes, r.memory_peak_process_hwm_bytes);
+  r.cpu_cores_mean = r.duration_seconds > 0 ? r.cpu_seconds / r.duration_seconds : 0;
+  r.oom_killed = r.oom_kills > 0;
+  r.disk_read_bytes = std::max(r.disk_read_bytes, r.cgroup_io_read_bytes);
+  r.disk_write_bytes = std::max(r.disk_write_bytes, r.cgroup_io_write_bytes);
+  if (r.endpoints.size() != endpoints_.size()) r.endpoints.assign(endpoints_.begin(), endpoints_.end());
   ++r.sample_count;
   if (options_.keep_samples) {
     r.samples.push_back(s);

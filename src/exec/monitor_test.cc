@@ -78,6 +78,7 @@ TEST_F(MonitorTest, MemoryPeakIsTheLargerOfAnonAndProcessHighWaterMark) {
   cg.stats.memory_peak = 600 << 20;
   proc.files["100/status"] = Status(40 << 10, 45 << 10);
   ASSERT_TRUE(m.Sample(At(100)).ok());
+  EXPECT_EQ(m.report().memory_peak_bytes, 60 << 20);  // complete mid-run too
   cg.stats.memory_anon = 5 << 20;
   cg.stats.memory_shmem = 0;
   UsageReport r = m.Finish(At(200), nullptr);
@@ -112,6 +113,7 @@ TEST_F(MonitorTest, EndpointsComeFromTheProcessesSocketsAndExcludeListeners) {
   Monitor m(&cg, &proc);
   m.Start(At(0));
   ASSERT_TRUE(m.Sample(At(100)).ok());
+  EXPECT_EQ(m.report().endpoints, (std::vector<std::string>{"127.0.0.1:8080"}));
   proc.fds[100] = {};  // closed later: still recorded
   UsageReport r = m.Finish(At(200), nullptr);
   EXPECT_EQ(r.endpoints, (std::vector<std::string>{"127.0.0.1:8080"}));
