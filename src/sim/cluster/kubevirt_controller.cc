@@ -73,7 +73,10 @@ std::map<std::string, Json> ListByKey(Context& ctx, const GroupVersionResource& 
     *err = list.status();
     return out;
   }
-  for (auto& o : list->items) out[Ns(o) + "/" + Name(o)] = std::move(o);
+  for (auto& o : list->items) {
+    std::string key = Ns(o) + "/" + Name(o);  // before the move: Json's operator= takes its argument by value
+    out[key] = std::move(o);
+  }
   return out;
 }
 

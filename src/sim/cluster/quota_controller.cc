@@ -16,7 +16,10 @@ Status ReconcileQuotaStatus(Context& ctx) {
     if (!pods_loaded) {
       auto pods = ctx.store.List(gvr::kPods, "");
       if (!pods.ok()) return pods.status();
-      for (auto& p : pods->items) pods_by_ns[Str(p, {"metadata", "namespace"})].push_back(std::move(p));
+      for (auto& p : pods->items) {
+        std::string pod_ns = Str(p, {"metadata", "namespace"});
+        pods_by_ns[pod_ns].push_back(std::move(p));
+      }
       pods_loaded = true;
     }
     ResourceList used;

@@ -20,12 +20,14 @@ struct ScenarioError {
 
 class Field {
  public:
-  Field(const YAML::Node& node, std::string path, const std::string* source)
-      : node_(node), path_(std::move(path)), source_(source) {}
+  Field(const YAML::Node& node, std::string path, const std::string* source, int parent_line = -1)
+      : node_(node), path_(std::move(path)), source_(source),
+        line_(node.IsDefined() && node.Mark().line >= 0 ? node.Mark().line : parent_line) {}
 
+  // The line of the field, or of its nearest present parent when the field is missing.
   [[noreturn]] void Fail(const std::string& problem) const {
     std::string where = *source_;
-    if (node_.IsDefined() && node_.Mark().line >= 0) where += ":" + std::to_string(node_.Mark().line + 1);
+    if (line_ >= 0) where += ":" + std::to_string(line_ + 1);
     throw ScenarioError{where + ": " + (path_.empty() ? std::string("(top level)") : path_) + ": " + problem};
   }
   bool defined() const { return node_.IsDefined() && !node_.IsNull(); }
@@ -34,7 +36,7 @@ class Field {
 
   Field Child(const std::string& key) const {
     return Field(node_.IsMap() ? node_[key] : YAML::Node(YAML::NodeType::Undefined),
-                 path_.empty() ? key : path_ + "." + key, source_);
+                 path_.empty() ? key : path_ + "." + key, source_, line_);
   }
   void RequireMap(const std::set<std::string>& allowed) const {
     if (!node_.IsMap()) Fail("must be a mapping");
@@ -43,7 +45,7 @@ class Field {
       if (!allowed.count(k)) {
         std::string list;
         for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        Field(kv.first, path_.empty() ? k : path_ + "." + k, source_).Fail("unknown field (known: " + list + ")");
+        Field(kv.first, path_.empty() ? k : path_ + "." + k, source_, line_).Fail("unknown field (known: " + list + ")");
       }
     }
   }
@@ -51,7 +53,7 @@ class Field {
     std::vector<Field> out;
     if (!defined()) return out;
     if (!node_.IsSequence()) Fail("must be a list");
-    for (size_t i = 0; i < node_.size(); ++i) out.emplace_back(node_[i], path_ + "[" + std::to_string(i) + "]", source_);
+    for (size_t i = 0; i < node_.size(); ++i) out.emplace_back(node_[i], path_ + "[" + std::to_string(i) + "]", source_, line_);
     return out;
   }
   std::string String(bool required = false, const std::string& fallback = "") const {
@@ -135,6 +137,7 @@ class Field {
   YAML::Node node_;
   std::string path_;
   const std::string* source_;
+  int line_ = -1;
 };
 
 bool IsDnsLabel(const std::string& s, size_t max = 63) {
