@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <regex>
+#include <tuple>
 #include <thread>
 
 #include "sim/api_docs.h"
@@ -103,6 +105,35 @@ Representation RepresentationFor(const std::string& accept) {
     }
   }
   return Representation::kObject;
+}
+
+// Rebuilds details.causes from an Invalid message ("Kind \"n\" is invalid: [f: Type: detail, ...]"),
+// which kubectl prints field by field.
+Json CausesFromInvalid(const std::string& message) {
+  static const std::regex kCause(
+      R"((?:^|, |\[)([A-Za-z0-9_.\[\]<>/-]+): (Invalid value|Required value|Unsupported value|Forbidden|Too long|Too many|Duplicate value|Not found))");
+  static const std::map<std::string, std::string> kReasons = {
+      {"Invalid value", "FieldValueInvalid"},     {"Required value", "FieldValueRequired"},
+      {"Unsupported value", "FieldValueNotSupported"}, {"Forbidden", "FieldValueForbidden"},
+      {"Too long", "FieldValueTooLong"},          {"Too many", "FieldValueTooMany"},
+      {"Duplicate value", "FieldValueDuplicate"}, {"Not found", "FieldValueNotFound"}};
+  Json causes = Json::array();
+  auto pos = message.find(" is invalid: ");
+  if (pos == std::string::npos) return causes;
+  std::string rest = message.substr(pos + 13);
+  std::vector<std::tuple<size_t, size_t, std::string, std::string>> hits;  // start, text start, field, type
+  for (auto it = std::sregex_iterator(rest.begin(), rest.end(), kCause); it != std::sregex_iterator(); ++it) {
+    const auto& m = *it;
+    hits.emplace_back(m.position(0), m.position(1), m[1].str(), m[2].str());
+  }
+  for (size_t i = 0; i < hits.size(); ++i) {
+    auto [start, text, field, type] = hits[i];
+    size_t end = i + 1 < hits.size() ? std::get<0>(hits[i + 1]) : rest.size();
+    std::string body = rest.substr(text + field.size() + 2, end - text - field.size() - 2);
+    if (i + 1 == hits.size() && !body.empty() && body.back() == ']' && rest.front() == '[') body.pop_back();
+    causes.push_back({{"reason", kReasons.at(type)}, {"message", body}, {"field", field}});
+  }
+  return causes;
 }
 
 }  // namespace
@@ -550,6 +581,10 @@ HttpResponse ApiHandler::HandleResource(const HttpRequest& req, Route& rt) {
       if (!name.empty()) details["name"] = name;
       if (!rt.gvr.group.empty()) details["group"] = rt.gvr.group;
       details["kind"] = s.code() == Code::kInvalid ? info.kind : info.plural;
+      if (s.code() == Code::kInvalid) {
+        Json causes = CausesFromInvalid(s.message());
+        if (!causes.empty()) details["causes"] = causes;
+      }
       j["details"] = details;
       r.body = j.dump();
     }

@@ -101,6 +101,11 @@ TEST_F(HandlerTest, CreateListAndTable) {
   EXPECT_EQ(table["columnDefinitions"][1]["name"], "Size");
   EXPECT_EQ(table["rows"][0]["cells"], Json::parse(R"(["w1", 3, "True"])"));
   EXPECT_EQ(table["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+  auto invalid = Do("POST", "/apis/example.com/v1/namespaces/default/widgets",
+                    R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w9"},"spec":{"size":"big"}})");
+  ASSERT_EQ(invalid.status, 422);
+  EXPECT_EQ(Body(invalid)["details"]["causes"], Json::parse(R"([{"reason":"FieldValueInvalid","message":
+    "Invalid value: \"string\": spec.size in body must be of type integer: \"string\"","field":"spec.size"}])"));
   auto smp = Do("PATCH", "/apis/example.com/v1/namespaces/default/widgets/w1", R"({"spec":{"size":4}})",
                 "application/strategic-merge-patch+json");
   EXPECT_EQ(smp.status, 415);
