@@ -40,7 +40,8 @@ Result<std::string> ReadTextFile(const std::string& path) {
 }
 
 Status WriteTextFile(const std::string& path, const std::string& text) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  // O_TRUNC as a shell's `>` does: ignored by cgroupfs, and right for ordinary files (tests).
+  int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
     return Status(err == ENOENT ? Code::kNotFound : Code::kInternal, ErrnoText("open " + path, err));
