@@ -1,0 +1,716 @@
+#include "controller/commandrun_reconciler.h"
+
+#include <algorithm>
+#include <set>
+
+#include "api/codec.h"
+#include "api/constants.h"
+#include "api/validation.h"
+#include "common/quantity.h"
+#include "controller/resources.h"
+#include "controller/steps.h"
+
+namespace prescient::controller {
+
+namespace {
+
+int64_t RvOf(const nlohmann::json& obj) {
+  try {
+    return std::stoll(obj.at("metadata").value("resourceVersion", "0"));
+  } catch (...) {
+    return 0;
+  }
+}
+
+bool HasFinalizer(const nlohmann::json& obj, const char* f) {
+  auto m = obj.find("metadata");
+  if (m == obj.end() || !m->contains("finalizers")) return false;
+  for (const auto& x : (*m)["finalizers"]) {
+    if (x.is_string() && x.get<std::string>() == f) return true;
+  }
+  return false;
+}
+
+double Seconds(Clock::TimePoint a, Clock::TimePoint b) { return std::chrono::duration<double>(b - a).count(); }
+
+std::string PriorityLabel(int32_t p) { return std::to_string(p); }
+
+}  // namespace
+
+CommandRunReconciler::CommandRunReconciler(CommandRunReconcilerDeps deps) : d_(std::move(deps)) {
+  if (!d_.clock) d_.clock = &SystemClock();
+}
+
+// ---- the reconcile loop ------------------------------------------------------------------------
+
+Result<kube::ReconcileResult> CommandRunReconciler::Reconcile(const std::string& key) {
+  kube::ObjectPtr cached = d_.caches.runs->Get(key);
+  if (!cached) {
+    // Gone: nothing holds capacity any more (the finalizer already ran). Not an error.
+    typed_.Forget(key);
+    std::lock_guard<std::mutex> lock(assumed_mu_);
+    assumed_.erase(key);
+    return kube::ReconcileResult{};
+  }
+  Json obj = *cached;
+  api::FieldErrors decode_errors;
+  api::CommandRun run = api::CommandRunFromJson(obj, &decode_errors);
+
+  if (run.metadata.deletion_timestamp) return Finalize(obj, run);
+  if (api::IsTerminal(run.status.phase)) return Complete(obj, run);
+
+  switch (run.status.phase) {
+    case api::RunPhase::kAllocated: {
+      // Status was written; the label may not have been (crash between the two writes).
+      auto r = EnsureInstanceLabel(obj, run.status.allocation ? run.status.allocation->instance_id : "");
+      if (!r.ok()) return r.status();
+      return kube::ReconcileResult{};
+    }
+    case api::RunPhase::kRunning:
+      return Feedback(std::move(obj), std::move(run));
+    case api::RunPhase::kAllocating:
+      return CheckGrowth(std::move(obj), std::move(run));
+    case api::RunPhase::kShadowing:
+      // Shadow runs are not driven by this operator yet; leave the run to the agent.
+      return kube::ReconcileResult{};
+    default:
+      break;
+  }
+
+  // Validate: the schema and CEL mirrors, then what only the cluster can tell.
+  api::FieldErrors errs = decode_errors;
+  for (auto& e : api::ValidateCommandRun(run)) errs.push_back(std::move(e));
+  if (errs.empty()) {
+    const std::string& ns = run.metadata.ns;
+    const auto& t = run.spec.target;
+    bool vm_exists = true, pool_exists = true;
+    std::vector<std::string> elsewhere;
+    if (t.vm_name) {
+      vm_exists = d_.caches.vms->Get(ns + "/" + *t.vm_name) || d_.caches.vmis->Get(ns + "/" + *t.vm_name);
+      if (!vm_exists) {
+        for (const auto& vm : d_.caches.vms->List()) {
+          if ((*vm)["metadata"].value("name", "") == *t.vm_name) elsewhere.push_back((*vm)["metadata"].value("namespace", ""));
+        }
+      }
+    }
+    if (t.vm_pool_name && d_.caches.pools) pool_exists = d_.caches.pools->Get(ns + "/" + *t.vm_pool_name) != nullptr;
+    bool reservation_exists = !run.spec.reservation_name || (d_.caches.reservations &&
+                                                             d_.caches.reservations->Get(ns + "/" + *run.spec.reservation_name));
+    ClusterSnapshot empty;
+    for (auto& e : ValidateReferences(run, empty, vm_exists, elsewhere, pool_exists, reservation_exists)) {
+      errs.push_back(std::move(e));
+    }
+  }
+  if (!errs.empty()) return FailInvalid(obj, run, errs);
+
+  // The finalizer goes on before any capacity is held, so a deletion always releases it.
+  auto with_finalizer = EnsureFinalizer(obj, true);
+  if (!with_finalizer.ok()) return with_finalizer.status();
+  return PlaceAndAllocate(std::move(*with_finalizer), std::move(run));
+}
+
+Result<kube::ReconcileResult> CommandRunReconciler::FailInvalid(const Json& obj, const api::CommandRun& run,
+                                                                const api::FieldErrors& errs) {
+  api::Time now = d_.clock->Now();
+  api::CommandRunStatus st = run.status;
+  std::string msg = api::Summarize(errs);
+  st.phase = api::RunPhase::kFailed;
+  st.allocation.reset();
+  api::RunResult r = st.result.value_or(api::RunResult{});
+  r.reason = "Invalid";
+  r.message = msg;
+  if (!r.finished_at) r.finished_at = now;
+  st.result = r;
+  api::SetCondition(&st.conditions,
+                    {api::kConditionValid, api::ConditionStatus::kFalse, run.metadata.generation, {},
+                     api::kReasonInvalidSpec, msg},
+                    now);
+  // No error returned: an invalid spec does not get better by retrying. A spec change (generation)
+  // is refused by the CRD's immutability rule, so the run stays Failed.
+  if (st == run.status) return kube::ReconcileResult{};
+  auto w = WriteStatus(obj, run, st);
+  if (!w.ok()) return w.status();
+  d_.events->Record(obj, kube::kEventWarning, api::kReasonInvalidSpec, msg);
+  log_.Info("invalid CommandRun", {{"namespace", run.metadata.ns}, {"name", run.metadata.name}, {"errors", msg}});
+  if (d_.metrics) d_.metrics->RunFinished("Failed");
+  return kube::ReconcileResult{};
+}
+
+Result<kube::ReconcileResult> CommandRunReconciler::PlaceAndAllocate(Json obj, api::CommandRun run) {
+  api::Time now = d_.clock->Now();
+  const std::string& ns = run.metadata.ns;
+  api::CommandRunStatus st = run.status;
+  int64_t gen = run.metadata.generation;
+  api::SetCondition(&st.conditions,
+                    {api::kConditionValid, api::ConditionStatus::kTrue, gen, {}, api::kReasonValidated, "spec is valid"},
+                    now);
+  if (!st.prediction) {
+    api::Prediction p = ClampPrediction(d_.predictor->Predict(run), run.spec.resources);
+    st.prediction = p;
+    api::SetCondition(&st.conditions,
+                      {api::kConditionPredicted, api::ConditionStatus::kTrue, gen, {}, "Predicted" + p.source,
+                       "predicted " + FormatCpuMilli(p.cpu_milli) + " CPU, " + FormatBytes(p.memory_bytes) +
+                           " memory (" + p.source + ", model " + p.model_version + ")"},
+                      now);
+    if (d_.metrics) d_.metrics->Prediction(p.source);
+  }
+  run.status.prediction = st.prediction;
+
+  AdmissionResult adm;
+  api::Allocation alloc;
+  Json written;
+  {
+    std::lock_guard<std::mutex> lock(place_mu_);
+    ClusterSnapshot s = Snapshot(ns);
+    PlacementRequest req = RequestFor(run, s);
+    adm = AdmitInOrder(req, PendingRequests(ns, s), s, d_.policy);
+    alloc = AllocationFor(req, adm.plan, s);
+    const PlacementPlan& plan = adm.plan;
+
+    // Side effects the status depends on, each idempotent.
+    if (plan.kind == PlanKind::kGrow) {
+      if (plan.grow.quota_cpu_milli || plan.grow.quota_memory_bytes) {
+        // Quota first: the migration's second pod is refused by admission without the headroom.
+        if (Status qs = RaiseQuota(ns, plan.grow); !qs.ok()) {
+          if (d_.metrics) d_.metrics->HotplugFailure("QuotaRaiseFailed");
+          return qs;
+        }
+      }
+    } else if (plan.kind == PlanKind::kProvisionNodes) {
+      if (Status ps = EnsureProvisioningRequest(run, plan.instance, plan.grow); !ps.ok()) return ps;
+    } else if (plan.kind == PlanKind::kScalePool) {
+      if (Status ps = ScalePool(ns, plan.pool, plan.pool_replicas); !ps.ok()) return ps;
+    }
+
+    api::CommandRunStatus next = StatusAfterPlan(run, st, adm, alloc, now);
+    next.observed_generation = gen;
+    if (next == run.status) return kube::ReconcileResult{};
+    auto w = WriteStatus(obj, run, next);
+    if (!w.ok()) return w.status();
+    written = std::move(*w);
+    Assume(written);
+
+    if (plan.kind == PlanKind::kGrow) {
+      // The allocation is recorded (the ledger holds the room); now ask KubeVirt for it. A failure
+      // here is retried: CheckGrowth notices a growth that never started and places the run again.
+      std::string vm = s.instances.count(plan.instance) ? s.instances.at(plan.instance).name : alloc.instance_id;
+      Status ps = PatchVmSize(ns, vm, plan.grow);
+      if (!ps.ok()) {
+        if (d_.metrics) d_.metrics->HotplugFailure(ps.code() == Code::kConflict ? "Conflict" : "PatchFailed");
+        d_.events->Record(written, kube::kEventWarning, "HotplugFailed", "patching VirtualMachine " + vm + ": " + ps.message());
+        return ps;
+      }
+      if (d_.metrics) {
+        if (plan.grow.to_sockets != plan.grow.from_sockets) d_.metrics->Hotplug("cpu");
+        if (plan.grow.to_guest != plan.grow.from_guest) d_.metrics->Hotplug("memory");
+      }
+      d_.events->Record(written, kube::kEventNormal, "Hotplug", plan.message);
+    }
+  }
+
+  const PlacementPlan& plan = adm.plan;
+  switch (plan.kind) {
+    case PlanKind::kFit: {
+      auto l = EnsureInstanceLabel(written, alloc.instance_id);
+      if (!l.ok()) return l.status();
+      if (d_.metrics && run.metadata.creation_timestamp) {
+        d_.metrics->AllocationLatency(Seconds(*run.metadata.creation_timestamp, now));
+        if (run.status.queue && run.status.queue->since) {
+          d_.metrics->QueueWait(PriorityLabel(run.spec.priority.value_or(0)), Seconds(*run.status.queue->since, now));
+        }
+      }
+      d_.events->Record(written, kube::kEventNormal, "Allocated",
+                        "allocated " + FormatCpuMilli(alloc.cpu_milli) + " CPU and " + FormatBytes(alloc.memory_bytes) +
+                            " on " + alloc.instance_id);
+      break;
+    }
+    case PlanKind::kReject:
+      d_.events->Record(written, kube::kEventWarning, "Unschedulable", plan.message);
+      if (d_.metrics) d_.metrics->RunFinished("Failed");
+      break;
+    case PlanKind::kQueue:
+    case PlanKind::kScalePool:
+    case PlanKind::kProvisionNodes:
+      if (!run.status.queue || run.status.queue->reason != plan.reason) {
+        d_.events->Record(written, kube::kEventNormal, plan.kind == PlanKind::kQueue ? "Queued" : "ScalingUp", plan.message);
+      }
+      break;
+    case PlanKind::kGrow:
+      break;
+  }
+  log_.Info("placed", {{"namespace", ns}, {"name", run.metadata.name}, {"plan", PlanKindName(plan.kind)},
+                       {"instance", plan.instance}, {"reason", plan.reason}, {"position", adm.position}});
+  return kube::ReconcileResult{};
+}
+
+Result<kube::ReconcileResult> CommandRunReconciler::CheckGrowth(Json obj, api::CommandRun run) {
+  api::Time now = d_.clock->Now();
+  const std::string& ns = run.metadata.ns;
+  Json written;
+  bool done = false;
+  {
+    std::lock_guard<std::mutex> lock(place_mu_);
+    ClusterSnapshot s = Snapshot(ns);
+    const InstanceView* inst = InstanceOf(s, run);
+    // Wait for KubeVirt: VMI events wake this run up again.
+    if (inst && inst->hotplug_in_flight) return kube::ReconcileResult{};
+    std::string key = inst ? ns + "/" + inst->name : "";
+    bool fits = inst && inst->running && s.HeldCpuMilli(key) <= inst->CpuMilli() &&
+                s.HeldMemoryBytes(key) <= inst->memory_bytes;
+    api::CommandRunStatus st = run.status;
+    if (fits) {
+      st.phase = api::RunPhase::kAllocated;
+      st.allocation->allocated_at = now;
+      st.allocation->node = inst->node;
+      if (st.queue) st.queue->position = 0;
+      api::SetCondition(&st.conditions,
+                        {api::kConditionAllocated, api::ConditionStatus::kTrue, run.metadata.generation, {}, "Allocated",
+                         "hotplug done; allocated " + FormatCpuMilli(st.allocation->cpu_milli) + " CPU and " +
+                             FormatBytes(st.allocation->memory_bytes) + " on " + inst->name},
+                        now);
+      done = true;
+    } else {
+      // The growth never started (a crash before the VM patch) or KubeVirt refused it: give the
+      // room back and place again.
+      if (d_.metrics) d_.metrics->HotplugFailure("NotApplied");
+      st.phase = api::RunPhase::kQueued;
+      st.allocation.reset();
+      api::QueueStatus q = st.queue.value_or(api::QueueStatus{});
+      q.reason = "HotplugNotApplied";
+      q.message = "the instance did not grow as asked; placing the run again";
+      st.queue = q;
+    }
+    auto w = WriteStatus(obj, run, st);
+    if (!w.ok()) return w.status();
+    written = std::move(*w);
+    Assume(written);
+  }
+  if (done) {
+    auto l = EnsureInstanceLabel(written, run.status.allocation->instance_id);
+    if (!l.ok()) return l.status();
+    if (d_.metrics && run.metadata.creation_timestamp) {
+      d_.metrics->AllocationLatency(Seconds(*run.metadata.creation_timestamp, now));
+    }
+    d_.events->Record(written, kube::kEventNormal, "Allocated", "hotplug done; allocated on " + run.status.allocation->instance_id);
+    if (Status ls = LowerQuotas(ns); !ls.ok()) return ls;
+  } else {
+    d_.events->Record(written, kube::kEventWarning, "HotplugNotApplied", "the instance did not grow; placing the run again");
+  }
+  return kube::ReconcileResult{};
+}
+
+Result<kube::ReconcileResult> CommandRunReconciler::Feedback(Json obj, api::CommandRun run) {
+  if (!run.status.allocation) return kube::ReconcileResult{};
+  auto l = EnsureInstanceLabel(obj, run.status.allocation->instance_id);
+  if (!l.ok()) return l.status();
+  obj = std::move(*l);
+  const std::string& ns = run.metadata.ns;
+  api::Time now = d_.clock->Now();
+  // The agent's heartbeat (its Lease), for the metric and lost-agent detection.
+  if (d_.caches.leases) {
+    kube::ObjectPtr lease = d_.caches.leases->Get(ns + "/prescient-agent-" + run.status.allocation->instance_id);
+    if (lease) {
+      api::Time renew{};
+      std::string text = (*lease)["spec"].value("renewTime", "");
+      if (ParseRfc3339(text, &renew) && d_.metrics) {
+        d_.metrics->SetAgentHeartbeatAge(run.status.allocation->instance_id, Seconds(renew, now));
+      }
+    }
+  }
+  auto need = FeedbackGrowth(run, d_.policy);
+  if (!need) return kube::ReconcileResult{};
+  std::lock_guard<std::mutex> lock(place_mu_);
+  ClusterSnapshot s = Snapshot(ns);
+  PlacementRequest req = RequestFor(run, s);
+  req.target = api::Target{};
+  req.target.vm_name = run.status.allocation->instance_id;  // grow where it runs: it cannot move
+  req.cpu_milli = need->cpu_milli;
+  req.memory_bytes = need->memory_bytes;
+  req.reservation_name.clear();
+  PlacementPlan plan = Place(req, s, d_.policy);
+  if (plan.kind == PlanKind::kFit) {
+    api::CommandRunStatus st = run.status;
+    st.allocation->cpu_milli = need->cpu_milli;
+    st.allocation->memory_bytes = need->memory_bytes;
+    auto w = WriteStatus(obj, run, st);
+    if (!w.ok()) return w.status();
+    Assume(*w);
+    d_.events->Record(*w, kube::kEventNormal, "AllocationGrown",
+                      need->reason + ": allocation raised to " + FormatCpuMilli(need->cpu_milli) + " CPU and " +
+                          FormatBytes(need->memory_bytes));
+    return kube::ReconcileResult{};
+  }
+  if (plan.kind == PlanKind::kGrow) {
+    if (plan.grow.quota_cpu_milli || plan.grow.quota_memory_bytes) {
+      if (Status qs = RaiseQuota(ns, plan.grow); !qs.ok()) return qs;
+    }
+    if (Status ps = PatchVmSize(ns, run.status.allocation->instance_id, plan.grow); !ps.ok()) {
+      if (d_.metrics) d_.metrics->HotplugFailure(ps.code() == Code::kConflict ? "Conflict" : "PatchFailed");
+      return ps;
+    }
+    if (d_.metrics) {
+      if (plan.grow.to_sockets != plan.grow.from_sockets) d_.metrics->Hotplug("cpu");
+      if (plan.grow.to_guest != plan.grow.from_guest) d_.metrics->Hotplug("memory");
+    }
+    d_.events->Record(obj, kube::kEventNormal, "Hotplug", need->reason + " while running: " + plan.message);
+  }
+  // Otherwise the instance cannot grow now (hotplug in flight, maxima, quota): VMI and quota events
+  // bring the run back here; no requeue loop.
+  return kube::ReconcileResult{};
+}
+
+Result<kube::ReconcileResult> CommandRunReconciler::Complete(const Json& obj, const api::CommandRun& run) {
+  if (!HasFinalizer(obj, api::kAllocationFinalizer)) return kube::ReconcileResult{};
+  const std::string& ns = run.metadata.ns;
+  // Record before the finalizer goes: Append is idempotent per run UID, so a crash in between only
+  // repeats a no-op.
+  ClusterSnapshot s = Snapshot(ns);
+  const InstanceView* inst = InstanceOf(s, run);
+  auto obs = ObservationOf(run, inst);
+  bool first_time = true;
+  if (obs && d_.history) {
+    bool appended = false;
+    Status hs = d_.history->Append(*obs, &appended);
+    if (d_.metrics) d_.metrics->HistoryRecord(hs.ok());
+    if (!hs.ok()) {
+      log_.Error("recording run history failed", {{"namespace", ns}, {"name", run.metadata.name}, {"error", hs.ToString()}});
+      return hs;
+    }
+    first_time = appended;
+  }
+  if (obs && first_time) {
+    d_.predictor->Observe(*obs);
+    if (d_.metrics && run.status.prediction && run.status.usage) {
+      const auto& p = *run.status.prediction;
+      const auto& u = *run.status.usage;
+      if (p.cpu_milli > 0) d_.metrics->ObserveActualOverPredicted("cpu", u.peaks.cpu_cores * 1000.0 / p.cpu_milli);
+      if (p.memory_bytes > 0) {
+        d_.metrics->ObserveActualOverPredicted("memory", static_cast<double>(u.peaks.memory_bytes) / p.memory_bytes);
+      }
+      if (p.duration_seconds > 0 && obs->record.usage->duration_seconds) {
+        d_.metrics->ObserveActualOverPredicted("duration", *obs->record.usage->duration_seconds / p.duration_seconds);
+      }
+      if (run.status.allocation) {
+        if (u.peaks.memory_bytes > run.status.allocation->memory_bytes || (run.status.result && run.status.result->oom_killed)) {
+          d_.metrics->UnderAllocation("memory");
+        }
+        if (u.peaks.cpu_cores * 1000.0 > static_cast<double>(run.status.allocation->cpu_milli) * 1.05) {
+          d_.metrics->UnderAllocation("cpu");
+        }
+      }
+    }
+  }
+  if (first_time && d_.metrics) d_.metrics->RunFinished(api::RunPhaseName(run.status.phase));
+  auto f = EnsureFinalizer(obj, false);
+  if (!f.ok()) return f.status();
+  {
+    std::lock_guard<std::mutex> lock(assumed_mu_);
+    assumed_[run.Key()] = Assumed{RvOf(*f), std::nullopt, false};
+  }
+  if (Status ls = LowerQuotas(ns); !ls.ok()) return ls;
+  log_.Info("completed", {{"namespace", ns}, {"name", run.metadata.name}, {"phase", api::RunPhaseName(run.status.phase)},
+                          {"recorded", obs.has_value()}});
+  return kube::ReconcileResult{};
+}
+
+Result<kube::ReconcileResult> CommandRunReconciler::Finalize(const Json& obj, const api::CommandRun& run) {
+  if (!HasFinalizer(obj, api::kAllocationFinalizer)) return kube::ReconcileResult{};
+  if (api::IsTerminal(run.status.phase)) return Complete(obj, run);
+  // Deleted before it finished: release whatever it held (the ledger is status, so dropping the
+  // finalizer is the release) and give quota back.
+  auto f = EnsureFinalizer(obj, false);
+  if (!f.ok()) return f.status();
+  {
+    std::lock_guard<std::mutex> lock(assumed_mu_);
+    assumed_[run.Key()] = Assumed{RvOf(*f), std::nullopt, false};
+  }
+  if (Status ls = LowerQuotas(run.metadata.ns); !ls.ok()) return ls;
+  return kube::ReconcileResult{};
+}
+
+// ---- snapshot and the assume cache -------------------------------------------------------------
+
+void CommandRunReconciler::Assume(const Json& written) {
+  api::FieldErrors errs;
+  api::CommandRun run = api::CommandRunFromJson(written, &errs);
+  Assumed a;
+  a.rv = RvOf(written);
+  a.holding = HoldingFromRun(run, run.spec.priority.value_or(0));
+  a.pending = !a.holding && !api::IsTerminal(run.status.phase);
+  std::lock_guard<std::mutex> lock(assumed_mu_);
+  assumed_[run.Key()] = a;
+}
+
+ClusterSnapshot CommandRunReconciler::Snapshot(const std::string& ns) {
+  ClusterSnapshot s = BuildSnapshot(d_.caches, ns, &typed_, d_.policy.owned_quota_name, d_.clock->Now());
+  std::lock_guard<std::mutex> lock(assumed_mu_);
+  for (auto it = assumed_.begin(); it != assumed_.end();) {
+    kube::ObjectPtr cached = d_.caches.runs->Get(it->first);
+    if (!cached || RvOf(*cached) >= it->second.rv) {
+      it = assumed_.erase(it);  // the cache caught up (or the run is gone)
+      continue;
+    }
+    std::string run_ns, name;
+    kube::SplitKey(it->first, &run_ns, &name);
+    if (run_ns == ns) {
+      const std::string& key = it->first;
+      s.holdings.erase(std::remove_if(s.holdings.begin(), s.holdings.end(), [&](const Holding& h) { return h.run_key == key; }),
+                       s.holdings.end());
+      if (it->second.holding) s.holdings.push_back(*it->second.holding);
+    }
+    ++it;
+  }
+  return s;
+}
+
+std::vector<PlacementRequest> CommandRunReconciler::PendingRequests(const std::string& ns, const ClusterSnapshot& s) {
+  std::vector<PlacementRequest> out;
+  std::set<std::string> held;
+  for (const auto& h : s.holdings) held.insert(h.run_key);
+  for (const auto& run : PendingRuns(d_.caches, ns, &typed_)) {
+    if (!run->status.prediction || held.count(run->Key())) continue;
+    out.push_back(RequestFor(*run, s));
+  }
+  return out;
+}
+
+PlacementRequest CommandRunReconciler::RequestFor(const api::CommandRun& run, const ClusterSnapshot& s) const {
+  PlacementRequest r;
+  r.run_key = run.Key();
+  r.run_uid = run.metadata.uid;
+  r.ns = run.metadata.ns;
+  r.target = run.spec.target;
+  if (run.status.prediction) {
+    r.cpu_milli = run.status.prediction->cpu_milli;
+    r.memory_bytes = run.status.prediction->memory_bytes;
+  }
+  r.priority = RunPriority(run, s.priority_classes);
+  r.created = run.metadata.creation_timestamp.value_or(api::Time{});
+  r.user = run.spec.user.value_or("");
+  r.command = run.spec.CommandLine();
+  r.reservation_name = run.spec.reservation_name.value_or("");
+  return r;
+}
+
+const InstanceView* CommandRunReconciler::InstanceOf(const ClusterSnapshot& s, const api::CommandRun& run) const {
+  if (!run.status.allocation) return nullptr;
+  auto it = s.instances.find(run.metadata.ns + "/" + run.status.allocation->instance_id);
+  return it == s.instances.end() ? nullptr : &it->second;
+}
+
+// ---- side effects ------------------------------------------------------------------------------
+
+Result<nlohmann::json> CommandRunReconciler::WriteStatus(const Json& obj, const api::CommandRun& run,
+                                                         api::CommandRunStatus status) {
+  status.observed_generation = run.metadata.generation;
+  Json o = obj;
+  o["status"] = api::CommandRunStatusToJson(status);
+  return d_.client->UpdateStatus(api::kCommandRuns, o);
+}
+
+Result<nlohmann::json> CommandRunReconciler::EnsureFinalizer(const Json& obj, bool present) {
+  if (HasFinalizer(obj, api::kAllocationFinalizer) == present) return obj;
+  Json o = obj;
+  Json& fins = o["metadata"]["finalizers"];
+  if (!fins.is_array()) fins = Json::array();
+  if (present) {
+    fins.push_back(api::kAllocationFinalizer);
+  } else {
+    Json kept = Json::array();
+    for (const auto& f : fins) {
+      if (!(f.is_string() && f.get<std::string>() == api::kAllocationFinalizer)) kept.push_back(f);
+    }
+    fins = kept;
+  }
+  auto r = d_.client->Update(api::kCommandRuns, o);
+  if (!r.ok() && !present && r.status().code() == Code::kNotFound) return obj;  // already gone
+  return r;
+}
+
+Result<nlohmann::json> CommandRunReconciler::EnsureInstanceLabel(const Json& obj, const std::string& instance) {
+  if (instance.empty()) return obj;
+  const Json* labels = nullptr;
+  if (obj.contains("metadata") && obj["metadata"].contains("labels")) labels = &obj["metadata"]["labels"];
+  if (labels && labels->value(api::kInstanceLabel, "") == instance) return obj;
+  Json o = obj;
+  o["metadata"]["labels"][api::kInstanceLabel] = instance;
+  auto r = d_.client->Update(api::kCommandRuns, o);
+  if (r.ok()) Assume(*r);
+  return r;
+}
+
+Status CommandRunReconciler::RaiseQuota(const std::string& ns, const GrowPlan& g) {
+  auto q = d_.client->Get(resources::kResourceQuota, ns, g.quota_name);
+  if (!q.ok()) return q.status();
+  Json o = *q;
+  Json& hard = o["spec"]["hard"];
+  auto& ann = o["metadata"]["annotations"];
+  if (!ann.is_object()) ann = Json::object();
+  if (!ann.contains(kQuotaBaselineAnnotation)) {
+    std::string baseline;
+    for (const char* k : {"requests.cpu", "cpu"}) {
+      if (hard.contains(k)) {
+        baseline += std::string("cpu=") + hard[k].get<std::string>();
+        break;
+      }
+    }
+    for (const char* k : {"requests.memory", "memory"}) {
+      if (hard.contains(k)) {
+        baseline += std::string(baseline.empty() ? "" : ",") + "memory=" + hard[k].get<std::string>();
+        break;
+      }
+    }
+    ann[kQuotaBaselineAnnotation] = baseline;
+  }
+  auto raise = [&](const char* a, const char* b, int64_t want, bool cpu) {
+    for (const char* k : {a, b}) {
+      if (!hard.contains(k)) continue;
+      auto cur = cpu ? ParseCpuMilli(hard[k].get<std::string>()) : ParseBytes(hard[k].get<std::string>());
+      if (cur.ok() && *cur >= want) return;
+      hard[k] = cpu ? FormatCpuMilli(want) : FormatBytes(want);
+      return;
+    }
+  };
+  if (g.quota_cpu_milli) raise("requests.cpu", "cpu", *g.quota_cpu_milli, true);
+  if (g.quota_memory_bytes) raise("requests.memory", "memory", *g.quota_memory_bytes, false);
+  if (o == *q) return Status::Ok();
+  auto u = d_.client->Update(resources::kResourceQuota, o);
+  if (!u.ok()) return u.status();
+  if (d_.metrics) d_.metrics->QuotaChange("raise");
+  log_.Info("raised quota", {{"namespace", ns}, {"name", g.quota_name}, {"hard", o["spec"]["hard"]}});
+  return Status::Ok();
+}
+
+Status CommandRunReconciler::LowerQuotas(const std::string& ns) {
+  ClusterSnapshot s = Snapshot(ns);
+  bool in_flight = false;
+  for (const auto& h : s.holdings) in_flight = in_flight || h.phase == api::RunPhase::kAllocating;
+  for (const auto& [k, i] : s.instances) in_flight = in_flight || i.hotplug_in_flight;
+  auto it = s.quotas.find(ns);
+  if (it == s.quotas.end()) return Status::Ok();
+  for (const auto& qv : it->second) {
+    auto want = DesiredQuotaHard(qv, in_flight);
+    if (!want) continue;
+    auto q = d_.client->Get(resources::kResourceQuota, ns, qv.name);
+    if (!q.ok()) return q.status();
+    Json o = *q;
+    Json& hard = o["spec"]["hard"];
+    for (const char* k : {"requests.cpu", "cpu"}) {
+      if (want->cpu_milli && hard.contains(k)) hard[k] = FormatCpuMilli(*want->cpu_milli);
+    }
+    for (const char* k : {"requests.memory", "memory"}) {
+      if (want->memory_bytes && hard.contains(k)) hard[k] = FormatBytes(*want->memory_bytes);
+    }
+    if (o == *q) continue;
+    auto u = d_.client->Update(resources::kResourceQuota, o);
+    if (!u.ok()) return u.status();
+    if (d_.metrics) d_.metrics->QuotaChange("lower");
+    log_.Info("lowered quota", {{"namespace", ns}, {"name", qv.name}, {"hard", hard}});
+  }
+  return Status::Ok();
+}
+
+Status CommandRunReconciler::PatchVmSize(const std::string& ns, const std::string& vm_name, const GrowPlan& g) {
+  auto vm = d_.client->Get(resources::kVirtualMachine, ns, vm_name);
+  if (!vm.ok()) return vm.status();
+  const Json& domain = (*vm)["spec"]["template"]["spec"]["domain"];
+  Json ops = Json::array();
+  // `test` on the values read: if someone else resized the VM meanwhile the patch fails (409) and
+  // the run is placed again from fresh state instead of clobbering their change.
+  if (g.to_sockets > g.from_sockets) {
+    int cur = domain.contains("cpu") ? domain["cpu"].value("sockets", 1) : 1;
+    if (cur < g.to_sockets) {
+      ops.push_back({{"op", "test"}, {"path", "/spec/template/spec/domain/cpu/sockets"}, {"value", cur}});
+      ops.push_back({{"op", "replace"}, {"path", "/spec/template/spec/domain/cpu/sockets"}, {"value", g.to_sockets}});
+    }
+  }
+  if (g.to_guest > g.from_guest) {
+    const Json* guest = domain.contains("memory") && domain["memory"].contains("guest") ? &domain["memory"]["guest"] : nullptr;
+    int64_t cur = 0;
+    if (guest && guest->is_string()) {
+      auto r = ParseBytes(guest->get<std::string>());
+      cur = r.ok() ? *r : 0;
+    }
+    if (cur < g.to_guest) {
+      if (guest) {
+        ops.push_back({{"op", "test"}, {"path", "/spec/template/spec/domain/memory/guest"}, {"value", *guest}});
+        ops.push_back({{"op", "replace"}, {"path", "/spec/template/spec/domain/memory/guest"}, {"value", FormatBytes(g.to_guest)}});
+      } else {
+        return Status(Code::kInvalidArgument, "VirtualMachine " + ns + "/" + vm_name +
+                                                  " has no spec.template.spec.domain.memory.guest; memory hotplug needs it");
+      }
+    }
+  }
+  if (ops.empty()) return Status::Ok();
+  auto r = d_.client->Patch(resources::kVirtualMachine, ns, vm_name, kube::PatchType::kJson, ops);
+  if (!r.ok()) return r.status();
+  log_.Info("hotplug requested", {{"namespace", ns}, {"name", vm_name}, {"sockets", g.to_sockets}, {"guest", FormatBytes(g.to_guest)}});
+  return Status::Ok();
+}
+
+Status CommandRunReconciler::EnsureProvisioningRequest(const api::CommandRun& run, const std::string& instance_key,
+                                                       const GrowPlan& g) {
+  const std::string& ns = run.metadata.ns;
+  std::string name = "prescient-" + run.metadata.name;
+  if (name.size() > 253) name = name.substr(0, 253);
+  Json owner = {{"apiVersion", api::kApiVersion}, {"kind", api::kCommandRunKind}, {"name", run.metadata.name},
+                {"uid", run.metadata.uid}};
+  Json labels = {{api::kManagedByLabel, api::kManagedByValue}, {api::kRunLabel, run.metadata.name}};
+  // The PodTemplate mirrors the instance's virt-launcher pod at the size it will need, so the
+  // autoscaler's simulation picks a node group whose nodes can hold it (selectors, devices, tolerations).
+  Json pod_spec = Json::object();
+  for (const auto& pod : d_.caches.pods->ByIndex(kLauncherIndex, instance_key)) {
+    if (!PodIsTerminal(*pod)) {
+      pod_spec = (*pod)["spec"];
+      break;
+    }
+  }
+  pod_spec.erase("nodeName");
+  if (!pod_spec.contains("containers") || !pod_spec["containers"].is_array() || pod_spec["containers"].empty()) {
+    pod_spec["containers"] = Json::array({{{"name", "compute"}, {"image", "quay.io/kubevirt/virt-launcher:v1.6.0"}}});
+  }
+  Json& c0 = pod_spec["containers"][0];
+  c0["resources"]["requests"]["cpu"] = FormatCpuMilli(g.new_pod_cpu_milli);
+  c0["resources"]["requests"]["memory"] = FormatBytes(g.new_pod_memory_bytes);
+  if (c0["resources"].contains("limits")) {
+    c0["resources"]["limits"]["cpu"] = FormatCpuMilli(g.new_pod_cpu_milli);
+    c0["resources"]["limits"]["memory"] = FormatBytes(g.new_pod_memory_bytes);
+  }
+  for (size_t i = 1; i < pod_spec["containers"].size(); ++i) pod_spec["containers"][i].erase("resources");
+  Json tmpl = {{"apiVersion", "v1"},
+               {"kind", "PodTemplate"},
+               {"metadata", {{"name", name}, {"namespace", ns}, {"labels", labels}, {"ownerReferences", Json::array({owner})}}},
+               {"template", {{"metadata", {{"labels", labels}}}, {"spec", pod_spec}}}};
+  auto t = d_.client->Create(resources::kPodTemplate, tmpl);
+  if (!t.ok() && t.status().code() != Code::kAlreadyExists) return t.status();
+  Json pr = {{"apiVersion", "autoscaling.x-k8s.io/v1"},
+             {"kind", "ProvisioningRequest"},
+             {"metadata", {{"name", name}, {"namespace", ns}, {"labels", labels}, {"ownerReferences", Json::array({owner})}}},
+             {"spec",
+              {{"provisioningClassName", d_.policy.provisioning_class},
+               {"podSets", Json::array({{{"podTemplateRef", {{"name", name}}}, {"count", 1}}})}}}};
+  auto p = d_.client->Create(resources::kProvisioningRequest, pr);
+  if (p.ok()) {
+    if (d_.metrics) d_.metrics->ProvisioningRequest("ProvisioningRequest");
+    log_.Info("asked for a node", {{"namespace", ns}, {"name", run.metadata.name}, {"provisioningRequest", name}});
+    return Status::Ok();
+  }
+  if (p.status().code() == Code::kAlreadyExists) return Status::Ok();
+  return p.status();
+}
+
+Status CommandRunReconciler::ScalePool(const std::string& ns, const std::string& pool, int replicas) {
+  auto p = d_.client->Get(resources::kVirtualMachinePool, ns, pool);
+  if (!p.ok()) return p.status();
+  int cur = (*p)["spec"].value("replicas", 0);
+  if (cur >= replicas) return Status::Ok();
+  Json ops = Json::array({{{"op", "test"}, {"path", "/spec/replicas"}, {"value", cur}},
+                          {{"op", "replace"}, {"path", "/spec/replicas"}, {"value", replicas}}});
+  auto r = d_.client->Patch(resources::kVirtualMachinePool, ns, pool, kube::PatchType::kJson, ops);
+  if (!r.ok()) return r.status();
+  if (d_.metrics) d_.metrics->ProvisioningRequest("PoolScale");
+  log_.Info("scaled pool", {{"namespace", ns}, {"name", pool}, {"replicas", replicas}});
+  return Status::Ok();
+}
+
+}  // namespace prescient::controller

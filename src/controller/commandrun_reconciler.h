@@ -1,0 +1,97 @@
+// The CommandRun reconciler: level-based, idempotent, safe to crash at any line. Each call re-reads
+// the run from the informer cache and moves it one or more steps along
+//   Validate -> Predict -> Place (AdmitInOrder) -> Allocate (bind | grow: quota, VM patch, wait |
+//   scale: pool / ProvisioningRequest) -> Bind (status.allocation, then the instance label)
+//   -> [agent runs it] -> Feedback (growth while running) -> Complete (history, quota, finalizer)
+// writing status only when it changed. Side effects are separate steps, each idempotent: creating an
+// object that exists is success, patches carry `test` ops or resourceVersions.
+//
+// Ordering that makes crashes safe: the finalizer is added before any capacity is held; status
+// (phase Allocated + allocation) is written before the instance label, because the agent acts on the
+// label and refuses a labelled run without an allocation; the history record (idempotent per run
+// UID) is written before the finalizer is removed.
+//
+// Placement for one namespace is serialised (place_mu_) and remembers the allocations it wrote
+// until the cache shows them (the scheduler's "assume"), so two workers never hand out the same room.
+// Thread-safe: Reconcile runs concurrently for different keys.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "api/types.h"
+#include "common/clock.h"
+#include "controller/caches.h"
+#include "controller/metrics.h"
+#include "controller/plan.h"
+#include "controller/policy.h"
+#include "controller/predictor.h"
+#include "history/store.h"
+#include "kube/client.h"
+#include "kube/controller.h"
+#include "kube/events.h"
+#include "common/log.h"
+
+namespace prescient::controller {
+
+struct CommandRunReconcilerDeps {
+  kube::Client* client = nullptr;
+  kube::EventRecorder* events = nullptr;
+  Clock* clock = nullptr;
+  Predictor* predictor = nullptr;
+  history::HistoryStore* history = nullptr;  // may be null (no history dir)
+  Metrics* metrics = nullptr;                // may be null
+  Caches caches;
+  ControllerPolicy policy;
+};
+
+class CommandRunReconciler : public kube::Reconciler {
+ public:
+  explicit CommandRunReconciler(CommandRunReconcilerDeps deps);
+  Result<kube::ReconcileResult> Reconcile(const std::string& key) override;
+
+  // Called by the manager's event handlers: a run's object changed (drops stale typed copies).
+  void ForgetRun(const std::string& key) { typed_.Forget(key); }
+
+ private:
+  using Json = nlohmann::json;
+  Result<kube::ReconcileResult> Finalize(const Json& obj, const api::CommandRun& run);
+  Result<kube::ReconcileResult> Complete(const Json& obj, const api::CommandRun& run);
+  Result<kube::ReconcileResult> FailInvalid(const Json& obj, const api::CommandRun& run, const api::FieldErrors& errs);
+  Result<kube::ReconcileResult> PlaceAndAllocate(Json obj, api::CommandRun run);
+  Result<kube::ReconcileResult> CheckGrowth(Json obj, api::CommandRun run);
+  Result<kube::ReconcileResult> Feedback(Json obj, api::CommandRun run);
+
+  // Side effects.
+  Result<Json> WriteStatus(const Json& obj, const api::CommandRun& run, api::CommandRunStatus status);
+  Result<Json> EnsureFinalizer(const Json& obj, bool present);
+  Result<Json> EnsureInstanceLabel(const Json& obj, const std::string& instance);
+  Status RaiseQuota(const std::string& ns, const GrowPlan& g);
+  Status LowerQuotas(const std::string& ns);
+  Status PatchVmSize(const std::string& ns, const std::string& vm, const GrowPlan& g);
+  Status EnsureProvisioningRequest(const api::CommandRun& run, const std::string& instance_key, const GrowPlan& g);
+  Status ScalePool(const std::string& ns, const std::string& pool, int replicas);
+
+  // The assume cache: our own status writes not yet visible in the informer cache.
+  void Assume(const Json& written);
+  ClusterSnapshot Snapshot(const std::string& ns);
+  std::vector<PlacementRequest> PendingRequests(const std::string& ns, const ClusterSnapshot& s);
+  PlacementRequest RequestFor(const api::CommandRun& run, const ClusterSnapshot& s) const;
+  const InstanceView* InstanceOf(const ClusterSnapshot& s, const api::CommandRun& run) const;
+
+  CommandRunReconcilerDeps d_;
+  log::Logger log_{"commandrun"};
+  TypedRunCache typed_;
+  std::mutex place_mu_;
+  struct Assumed {
+    int64_t rv = 0;
+    std::optional<Holding> holding;  // nullopt: released
+    bool pending = false;            // still waiting for capacity
+  };
+  std::mutex assumed_mu_;
+  std::map<std::string, Assumed> assumed_;  // by run key
+};
+
+}  // namespace prescient::controller

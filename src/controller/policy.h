@@ -1,0 +1,48 @@
+// The operator's policy: prediction defaults and quantile, growth thresholds, hotplug granularity,
+// which quota it owns, how it asks for nodes, and the retraining schedule. Loaded from a YAML file
+// (--config, operator/config/policy.yaml documents every key) or the `policy.yaml` key of a
+// ConfigMap; absent keys keep their defaults, unknown keys are errors (a typo must not silently
+// fall back to a default). Plain value; the loaders are pure.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+
+namespace prescient::controller {
+
+enum class ScalingMode { kProvisioningRequest, kBalloon, kNone };
+const char* ScalingModeName(ScalingMode m);
+
+struct ControllerPolicy {
+  // Prediction.
+  double quantile = 0.95;                 // recorded in status.prediction.quantile
+  double history_headroom = 1.2;          // history-based prediction = observed peak × headroom
+  int64_t default_cpu_milli = 500;        // no model, no history: this (source Default)
+  int64_t default_memory_bytes = 256LL << 20;
+  double default_duration_seconds = 60;
+  // Placement and hotplug.
+  int64_t memory_step_bytes = 256LL << 20;  // grow guest memory in these steps (2 MiB aligned)
+  int64_t launcher_cpu_per_vcpu_milli = 100;        // KubeVirt cpuAllocationRatio 10
+  int64_t launcher_memory_per_vcpu_bytes = 8LL << 20;  // KubeVirt's per-vCPU overhead
+  std::string owned_quota_name = "prescient";       // the ResourceQuota whose spec.hard the operator may raise
+  ScalingMode scaling_mode = ScalingMode::kProvisioningRequest;
+  std::string provisioning_class = "best-effort-atomic-scale-up.autoscaling.x-k8s.io";
+  // Feedback while running.
+  double growth_memory_threshold = 0.9;   // memory peak >= this × allocation -> grow
+  double growth_factor = 1.5;             // new allocation = max(peak × factor, allocation + step)
+  double throttle_threshold = 0.2;        // cpu throttled fraction above this -> more CPU
+  int64_t cpu_step_milli = 1000;
+  std::chrono::seconds agent_heartbeat_timeout{60};
+  // Retraining.
+  std::chrono::seconds retrain_interval{3600};
+  size_t retrain_min_new_records = 50;
+  double holdout_fraction = 0.2;
+};
+
+Result<ControllerPolicy> ParsePolicyYaml(const std::string& yaml_text, const std::string& origin);
+Result<ControllerPolicy> LoadPolicyFile(const std::string& path);
+
+}  // namespace prescient::controller

@@ -1,0 +1,305 @@
+// The CommandRun reconciler against kube::FakeClient and bare stores (no informers): each test
+// builds the cluster, reconciles, copies what the fake API holds back into the stores (what the
+// informers would do) and checks status, side effects and Events.
+#include "controller/commandrun_reconciler.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "api/codec.h"
+#include "api/constants.h"
+#include "controller/resources.h"
+#include "kube/fake_client.h"
+
+namespace prescient::controller {
+namespace {
+
+using nlohmann::json;
+
+json Vm(const std::string& name, int sockets, const std::string& guest, const std::string& ns = "default") {
+  return {{"apiVersion", "kubevirt.io/v1"},
+          {"kind", "VirtualMachine"},
+          {"metadata", {{"name", name}, {"namespace", ns}}},
+          {"spec",
+           {{"template",
+             {{"spec", {{"domain", {{"cpu", {{"sockets", sockets}, {"cores", 1}, {"threads", 1}}}, {"memory", {{"guest", guest}}}}}}}}}}}};
+}
+
+json Vmi(const std::string& name, int sockets, const std::string& guest, const std::string& ns = "default") {
+  return {{"apiVersion", "kubevirt.io/v1"},
+          {"kind", "VirtualMachineInstance"},
+          {"metadata", {{"name", name}, {"namespace", ns}}},
+          {"spec",
+           {{"domain",
+             {{"cpu", {{"sockets", sockets}, {"cores", 1}, {"threads", 1}, {"maxSockets", 8}}},
+              {"memory", {{"guest", guest}, {"maxGuest", "16Gi"}}}}}}},
+          {"status",
+           {{"phase", "Running"},
+            {"nodeName", "n1"},
+            {"currentCPUTopology", {{"sockets", sockets}, {"cores", 1}, {"threads", 1}}},
+            {"memory", {{"guestAtBoot", "2Gi"}, {"guestCurrent", guest}, {"guestRequested", guest}}}}}};
+}
+
+json NodeObj(const std::string& name) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Node"},
+          {"metadata", {{"name", name}, {"labels", {{"kubevirt.io/schedulable", "true"}}}}},
+          {"status", {{"allocatable", {{"cpu", "16"}, {"memory", "64Gi"}}}, {"conditions", json::array({{{"type", "Ready"}, {"status", "True"}}})}}}};
+}
+
+json Quota(const std::string& mem_hard, const std::string& mem_used) {
+  return {{"apiVersion", "v1"},
+          {"kind", "ResourceQuota"},
+          {"metadata", {{"name", "prescient"}, {"namespace", "default"}}},
+          {"spec", {{"hard", {{"requests.memory", mem_hard}}}}},
+          {"status", {{"hard", {{"requests.memory", mem_hard}}}, {"used", {{"requests.memory", mem_used}}}}}};
+}
+
+json RunObj(const std::string& name, const std::string& vm, const std::string& mem_min = "") {
+  json j = {{"apiVersion", "prescient.dev/v1alpha1"},
+            {"kind", "CommandRun"},
+            {"metadata", {{"name", name}, {"namespace", "default"}}},
+            {"spec", {{"command", "echo hi"}, {"target", {{"vmName", vm}}}}}};
+  if (!mem_min.empty()) j["spec"]["resources"] = {{"min", {{"memory", mem_min}}}};
+  return j;
+}
+
+class ReconcilerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (kube::Store* s : {&runs_, &vmis_, &vms_, &quotas_, &pools_, &reservations_}) {
+      s->AddIndexer(kube::kNamespaceIndex, kube::NamespaceIndex());
+    }
+    runs_.AddIndexer(kRunPhaseIndex, RunPhaseIndex());
+    runs_.AddIndexer(kReservationRunIndex, ReservationRunIndex());
+    pods_.AddIndexer(kPodNodeIndex, PodNodeIndex());
+    pods_.AddIndexer(kLauncherIndex, LauncherIndex());
+    dir_ = std::filesystem::temp_directory_path() / ("prescient-rec-" + std::to_string(::getpid()) + "-" +
+                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    auto h = history::HistoryStore::Open(dir_.string());
+    ASSERT_TRUE(h.ok());
+    history_ = std::move(*h);
+    CommandRunReconcilerDeps d;
+    d.client = &client_;
+    d.events = &events_;
+    d.clock = &clock_;
+    d.predictor = &predictor_;
+    d.history = history_.get();
+    d.caches = {&runs_, &reservations_, &vmis_, &vms_, &pods_, &nodes_, &quotas_, &pools_, nullptr, nullptr};
+    rec_ = std::make_unique<CommandRunReconciler>(d);
+    ASSERT_TRUE(client_.Create(kube::resources::kNode, NodeObj("n1")).ok());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void Put(const kube::ResourceType& t, const json& obj) {
+    auto r = client_.Create(t, obj);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    if (obj.contains("status")) {
+      json o = *r;
+      o["status"] = obj["status"];
+      ASSERT_TRUE(client_.UpdateStatus(t, o).ok());
+    }
+  }
+  // What the informers would do: mirror the fake API into the stores.
+  void Sync() {
+    std::pair<const kube::ResourceType*, kube::Store*> all[] = {
+        {&api::kCommandRuns, &runs_}, {&resources::kVirtualMachineInstance, &vmis_}, {&resources::kVirtualMachine, &vms_},
+        {&kube::resources::kPod, &pods_}, {&kube::resources::kNode, &nodes_}, {&resources::kResourceQuota, &quotas_},
+        {&api::kResourceReservations, &reservations_}};
+    for (auto [t, s] : all) {
+      auto l = client_.List(*t, "", {});
+      ASSERT_TRUE(l.ok());
+      std::set<std::string> seen;
+      for (auto& o : l->items) {
+        std::string k = kube::ObjectKey(o);
+        seen.insert(k);
+        s->Upsert(k, std::make_shared<const json>(o));
+      }
+      for (const auto& k : s->ListKeys()) {
+        if (!seen.count(k)) s->Remove(k);
+      }
+    }
+  }
+  // Reconciles until nothing changes (bounded), syncing between passes.
+  void Settle(const std::string& key, int max = 8) {
+    for (int i = 0; i < max; ++i) {
+      Sync();
+      int64_t before = client_.CurrentResourceVersion();
+      auto r = rec_->Reconcile(key);
+      Sync();
+      if (r.ok() && client_.CurrentResourceVersion() == before) return;
+    }
+  }
+  api::CommandRun Get(const std::string& name) {
+    auto o = client_.Get(api::kCommandRuns, "default", name);
+    EXPECT_TRUE(o.ok());
+    api::FieldErrors e;
+    return api::CommandRunFromJson(*o, &e);
+  }
+
+  FakeClock clock_;
+  kube::FakeClient client_{&clock_};
+  kube::Store runs_, reservations_, vmis_, vms_, pods_, nodes_, quotas_, pools_;
+  kube::FakeEventRecorder events_;
+  HistoryPredictor predictor_{ControllerPolicy{}};
+  std::filesystem::path dir_;
+  std::unique_ptr<history::HistoryStore> history_;
+  std::unique_ptr<CommandRunReconciler> rec_;
+};
+
+TEST_F(ReconcilerTest, SmallRunIsPredictedAllocatedAndLabelled) {
+  Put(resources::kVirtualMachine, Vm("vm1", 2, "2Gi"));
+  Put(resources::kVirtualMachineInstance, Vmi("vm1", 2, "2Gi"));
+  Put(api::kCommandRuns, RunObj("small", "vm1"));
+  Settle("default/small");
+  api::CommandRun r = Get("small");
+  EXPECT_EQ(r.status.phase, api::RunPhase::kAllocated);
+  ASSERT_TRUE(r.status.allocation.has_value());
+  EXPECT_EQ(r.status.allocation->instance_id, "vm1");
+  EXPECT_EQ(r.status.allocation->memory_bytes, 256LL << 20);  // the policy default: no history yet
+  ASSERT_TRUE(r.status.prediction.has_value());
+  EXPECT_EQ(r.status.prediction->source, "Default");
+  EXPECT_EQ(r.metadata.labels[api::kInstanceLabel], "vm1");
+  EXPECT_TRUE(r.metadata.HasFinalizer(api::kAllocationFinalizer));
+  EXPECT_TRUE(api::IsConditionTrue(r.status.conditions, api::kConditionValid));
+  EXPECT_TRUE(api::IsConditionTrue(r.status.conditions, api::kConditionAllocated));
+  EXPECT_TRUE(events_.Has("default/small", "Allocated"));
+  // Level-based and idempotent: another pass writes nothing.
+  int64_t rv = client_.CurrentResourceVersion();
+  ASSERT_TRUE(rec_->Reconcile("default/small").ok());
+  EXPECT_EQ(client_.CurrentResourceVersion(), rv);
+}
+
+TEST_F(ReconcilerTest, InvalidRunsFailOnceWithAConditionAndAnEvent) {
+  Put(resources::kVirtualMachine, Vm("db", 2, "2Gi", "other"));
+  struct Case {
+    std::string name;
+    json run;
+    std::string want_in_message;
+  };
+  std::vector<Case> cases = {
+      {"elsewhere", RunObj("elsewhere", "db"), "namespace \"other\""},
+      {"missing", RunObj("missing", "nope"), "VirtualMachine \"nope\" not found"},
+  };
+  json res = RunObj("needsres", "vm-ok");
+  Put(resources::kVirtualMachine, Vm("vm-ok", 2, "2Gi"));
+  res["spec"]["reservationName"] = "nightly";
+  cases.push_back({"needsres", res, "ResourceReservation \"nightly\" not found"});
+  for (auto& c : cases) {
+    Put(api::kCommandRuns, c.run);
+    Settle("default/" + c.name);
+    api::CommandRun r = Get(c.name);
+    EXPECT_EQ(r.status.phase, api::RunPhase::kFailed) << c.name;
+    ASSERT_TRUE(r.status.result.has_value()) << c.name;
+    EXPECT_EQ(r.status.result->reason, "Invalid");
+    const api::Condition* v = api::FindCondition(r.status.conditions, api::kConditionValid);
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ(v->status, api::ConditionStatus::kFalse);
+    EXPECT_NE(v->message.find(c.want_in_message), std::string::npos) << v->message;
+    EXPECT_TRUE(events_.Has("default/" + c.name, api::kReasonInvalidSpec));
+    // No retry storm: reconciling again returns success and writes nothing.
+    int64_t rv = client_.CurrentResourceVersion();
+    auto again = rec_->Reconcile("default/" + c.name);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->requeue_after.count(), 0);
+    EXPECT_EQ(client_.CurrentResourceVersion(), rv) << c.name;
+  }
+}
+
+TEST_F(ReconcilerTest, MemoryHeavyRunRaisesQuotaThenHotplugsThenBinds) {
+  Put(resources::kVirtualMachine, Vm("vm1", 2, "2Gi"));
+  Put(resources::kVirtualMachineInstance, Vmi("vm1", 2, "2Gi"));
+  Put(resources::kResourceQuota, Quota("4Gi", "2400Mi"));
+  json launcher = {{"apiVersion", "v1"},
+                   {"kind", "Pod"},
+                   {"metadata", {{"name", "virt-launcher-vm1"}, {"namespace", "default"},
+                                 {"labels", {{"kubevirt.io", "virt-launcher"}, {"vm.kubevirt.io/name", "vm1"}}}}},
+                   {"spec", {{"nodeName", "n1"}, {"containers", json::array({{{"name", "compute"}, {"resources", {{"requests", {{"cpu", "200m"}, {"memory", "2400Mi"}}}}}}})}}},
+                   {"status", {{"phase", "Running"}}}};
+  Put(kube::resources::kPod, launcher);
+  Put(api::kCommandRuns, RunObj("heavy", "vm1", "3Gi"));
+  Settle("default/heavy");
+  api::CommandRun r = Get("heavy");
+  ASSERT_EQ(r.status.phase, api::RunPhase::kAllocating);
+  EXPECT_EQ(r.status.allocation->memory_bytes, 3LL << 30);
+  // Quota raised for both launcher pods (old 2400Mi + new 2400Mi+1Gi), baseline remembered.
+  auto q = client_.Get(resources::kResourceQuota, "default", "prescient");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ((*q)["spec"]["hard"]["requests.memory"], "5824Mi");
+  EXPECT_EQ((*q)["metadata"]["annotations"][kQuotaBaselineAnnotation], "memory=4Gi");
+  auto vm = client_.Get(resources::kVirtualMachine, "default", "vm1");
+  EXPECT_EQ((*vm)["spec"]["template"]["spec"]["domain"]["memory"]["guest"], "3Gi");
+  EXPECT_TRUE(r.metadata.labels.find(api::kInstanceLabel) == r.metadata.labels.end());  // not bound yet
+  // While KubeVirt works, the run waits without writing.
+  int64_t rv = client_.CurrentResourceVersion();
+  ASSERT_TRUE(rec_->Reconcile("default/heavy").ok());
+  EXPECT_EQ(client_.CurrentResourceVersion(), rv);
+  // KubeVirt finishes: the VMI reports the new size, the migration's pod is gone.
+  auto vmi = client_.Get(resources::kVirtualMachineInstance, "default", "vm1");
+  json o = *vmi;
+  o["status"]["memory"] = {{"guestAtBoot", "2Gi"}, {"guestCurrent", "3Gi"}, {"guestRequested", "3Gi"}};
+  ASSERT_TRUE(client_.UpdateStatus(resources::kVirtualMachineInstance, o).ok());
+  auto qo = client_.Get(resources::kResourceQuota, "default", "prescient");
+  json qq = *qo;
+  qq["status"]["used"]["requests.memory"] = "3424Mi";
+  ASSERT_TRUE(client_.UpdateStatus(resources::kResourceQuota, qq).ok());
+  Settle("default/heavy");
+  r = Get("heavy");
+  EXPECT_EQ(r.status.phase, api::RunPhase::kAllocated);
+  EXPECT_EQ(r.metadata.labels[api::kInstanceLabel], "vm1");
+  EXPECT_TRUE(events_.Has("default/heavy", "Hotplug"));
+  // The headroom for the second pod is given back: max(baseline 4Gi, used 3424Mi).
+  q = client_.Get(resources::kResourceQuota, "default", "prescient");
+  EXPECT_EQ((*q)["spec"]["hard"]["requests.memory"], "4Gi");
+}
+
+TEST_F(ReconcilerTest, FinishedRunIsRecordedOnceAndReleased) {
+  Put(resources::kVirtualMachine, Vm("vm1", 2, "2Gi"));
+  Put(resources::kVirtualMachineInstance, Vmi("vm1", 2, "2Gi"));
+  Put(api::kCommandRuns, RunObj("done", "vm1"));
+  Settle("default/done");
+  // The agent claims, runs, reports and finishes.
+  auto o = client_.Get(api::kCommandRuns, "default", "done");
+  json j = *o;
+  j["status"]["phase"] = "Succeeded";
+  j["status"]["usage"] = {{"peaks", {{"cpuCores", 0.4}, {"memoryBytes", 100 * (1 << 20)}}}, {"totals", {{"cpuSeconds", 1.0}, {"wallSeconds", 2.5}}}};
+  j["status"]["result"] = {{"exitCode", 0}, {"reason", "Completed"}, {"startedAt", "2026-01-01T00:00:00Z"},
+                           {"finishedAt", "2026-01-01T00:00:02Z"}};
+  auto w = client_.UpdateStatus(api::kCommandRuns, j);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  Settle("default/done");
+  api::CommandRun r = Get("done");
+  EXPECT_FALSE(r.metadata.HasFinalizer(api::kAllocationFinalizer));
+  EXPECT_EQ(history_->size(), 1u);
+  EXPECT_TRUE(history_->Contains(r.metadata.uid));
+  // The next run of the same command is predicted from history.
+  Put(api::kCommandRuns, RunObj("again", "vm1"));
+  Settle("default/again");
+  api::CommandRun again = Get("again");
+  ASSERT_TRUE(again.status.prediction.has_value());
+  EXPECT_EQ(again.status.prediction->source, "History");
+  EXPECT_EQ(again.status.prediction->memory_bytes, static_cast<int64_t>(100.0 * (1 << 20) * 1.2));
+}
+
+TEST_F(ReconcilerTest, ApiFaultsAreRetriedWithoutLosingOrDoublingTheAllocation) {
+  Put(resources::kVirtualMachine, Vm("vm1", 1, "1Gi"));
+  Put(resources::kVirtualMachineInstance, Vmi("vm1", 1, "1Gi"));
+  Put(api::kCommandRuns, RunObj("a", "vm1"));
+  Put(api::kCommandRuns, RunObj("b", "vm1"));
+  client_.FailNext("updatestatus", Status(Code::kServerError, "injected"), 1);
+  Sync();
+  auto r = rec_->Reconcile("default/a");
+  EXPECT_FALSE(r.ok());  // an error: the work queue retries with backoff
+  Settle("default/a");
+  Settle("default/b");
+  api::CommandRun a = Get("a"), b = Get("b");
+  EXPECT_EQ(a.status.phase, api::RunPhase::kAllocated);
+  EXPECT_EQ(b.status.phase, api::RunPhase::kAllocated);
+  // 1 vCPU VM, 500m default each: exactly full, never over.
+  EXPECT_EQ(a.status.allocation->cpu_milli + b.status.allocation->cpu_milli, 1000);
+}
+
+}  // namespace
+}  // namespace prescient::controller

@@ -1,0 +1,209 @@
+#include "controller/steps.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "api/constants.h"
+#include "common/clock.h"
+#include "common/quantity.h"
+
+namespace prescient::controller {
+
+api::FieldErrors ValidateReferences(const api::CommandRun& run, const ClusterSnapshot& s, bool vm_exists,
+                                    const std::vector<std::string>& vm_namespaces_with_name, bool pool_exists,
+                                    bool reservation_exists) {
+  (void)s;
+  api::FieldErrors errs;
+  const auto& t = run.spec.target;
+  if (t.vm_name && !vm_exists) {
+    std::string msg = "VirtualMachine \"" + *t.vm_name + "\" not found in namespace \"" + run.metadata.ns + "\"";
+    if (!vm_namespaces_with_name.empty()) {
+      msg += " (one exists in namespace \"" + vm_namespaces_with_name.front() +
+             "\"; a CommandRun may only target VMs in its own namespace)";
+    }
+    errs.push_back({"spec.target.vmName", msg});
+  }
+  if (t.vm_pool_name && !pool_exists) {
+    errs.push_back({"spec.target.vmPoolName", "VirtualMachinePool \"" + *t.vm_pool_name + "\" not found in namespace \"" +
+                                                  run.metadata.ns + "\""});
+  }
+  if (run.spec.reservation_name && !reservation_exists) {
+    errs.push_back({"spec.reservationName", "ResourceReservation \"" + *run.spec.reservation_name +
+                                                "\" not found in namespace \"" + run.metadata.ns + "\""});
+  }
+  return errs;
+}
+
+api::CommandRunStatus StatusAfterPlan(const api::CommandRun& run, const api::CommandRunStatus& base,
+                                      const AdmissionResult& admission, const api::Allocation& allocation,
+                                      api::Time now) {
+  api::CommandRunStatus st = base;
+  const PlacementPlan& plan = admission.plan;
+  int64_t gen = run.metadata.generation;
+  auto waiting = [&](api::RunPhase phase) {
+    st.phase = phase;
+    st.allocation.reset();
+    api::QueueStatus q;
+    q.position = admission.position;
+    q.reason = plan.reason;
+    q.message = plan.message;
+    // `since` keeps the first time the run started waiting (wait-time metric, table in quickstart).
+    q.since = base.queue && base.queue->since ? base.queue->since : std::optional<api::Time>(now);
+    st.queue = q;
+    api::SetCondition(&st.conditions,
+                      {api::kConditionAllocated, api::ConditionStatus::kFalse, gen, {}, plan.reason, plan.message}, now);
+  };
+  switch (plan.kind) {
+    case PlanKind::kFit: {
+      st.phase = api::RunPhase::kAllocated;
+      st.allocation = allocation;
+      st.allocation->allocated_at = now;
+      if (st.queue) st.queue->position = 0;
+      api::SetCondition(&st.conditions,
+                        {api::kConditionAllocated, api::ConditionStatus::kTrue, gen, {}, "Allocated",
+                         "allocated " + FormatCpuMilli(allocation.cpu_milli) + " CPU and " +
+                             std::to_string(allocation.memory_bytes >> 20) + "Mi on " + allocation.instance_id},
+                        now);
+      break;
+    }
+    case PlanKind::kGrow: {
+      // The allocation is recorded now so the ledger counts it while the hotplug is in flight.
+      st.phase = api::RunPhase::kAllocating;
+      st.allocation = allocation;
+      api::QueueStatus q;
+      q.reason = plan.reason;
+      q.message = plan.message;
+      q.since = base.queue && base.queue->since ? base.queue->since : std::optional<api::Time>(now);
+      st.queue = q;
+      api::SetCondition(&st.conditions,
+                        {api::kConditionAllocated, api::ConditionStatus::kFalse, gen, {}, "Hotplugging", plan.message}, now);
+      break;
+    }
+    case PlanKind::kScalePool:
+    case PlanKind::kProvisionNodes:
+      waiting(api::RunPhase::kScaling);
+      break;
+    case PlanKind::kQueue:
+      waiting(api::RunPhase::kQueued);
+      break;
+    case PlanKind::kReject: {
+      st.phase = api::RunPhase::kFailed;
+      st.allocation.reset();
+      api::RunResult r;
+      r.reason = "Unschedulable";
+      r.message = plan.message;
+      r.finished_at = now;
+      st.result = r;
+      api::SetCondition(&st.conditions,
+                        {api::kConditionAllocated, api::ConditionStatus::kFalse, gen, {}, "Unschedulable", plan.message},
+                        now);
+      break;
+    }
+  }
+  return st;
+}
+
+
+std::optional<GrowthNeed> FeedbackGrowth(const api::CommandRun& run, const ControllerPolicy& policy) {
+  const auto& st = run.status;
+  if (st.phase != api::RunPhase::kRunning || !st.allocation || !st.usage) return std::nullopt;
+  std::optional<int64_t> max_cpu, max_mem;
+  if (run.spec.resources && run.spec.resources->max) {
+    max_cpu = run.spec.resources->max->cpu_milli;
+    max_mem = run.spec.resources->max->memory_bytes;
+  }
+  GrowthNeed need{st.allocation->cpu_milli, st.allocation->memory_bytes, ""};
+  int64_t peak = std::max(st.usage->peaks.memory_bytes, st.usage->memory_current_bytes);
+  if (st.allocation->memory_bytes > 0 &&
+      static_cast<double>(peak) >= policy.growth_memory_threshold * static_cast<double>(st.allocation->memory_bytes)) {
+    int64_t want = std::max<int64_t>(static_cast<int64_t>(std::ceil(static_cast<double>(peak) * policy.growth_factor)),
+                                     st.allocation->memory_bytes + policy.memory_step_bytes);
+    if (max_mem) want = std::min(want, *max_mem);
+    if (want > st.allocation->memory_bytes) {
+      need.memory_bytes = want;
+      need.reason = "MemoryNearLimit";
+    }
+  }
+  if (st.usage->cpu_throttled_fraction && *st.usage->cpu_throttled_fraction > policy.throttle_threshold) {
+    int64_t want = st.allocation->cpu_milli + policy.cpu_step_milli;
+    if (max_cpu) want = std::min(want, *max_cpu);
+    if (want > st.allocation->cpu_milli) {
+      need.cpu_milli = want;
+      need.reason = need.reason.empty() ? "CpuThrottled" : need.reason + ",CpuThrottled";
+    }
+  }
+  if (need.reason.empty()) return std::nullopt;
+  return need;
+}
+
+std::optional<history::Observation> ObservationOf(const api::CommandRun& run, const InstanceView* instance) {
+  const auto& st = run.status;
+  if (!st.usage || !st.result) return std::nullopt;
+  const std::string& reason = st.result->reason;
+  if (reason == "Refused" || reason == "Invalid" || reason == "Unschedulable" || reason == "Lost") return std::nullopt;
+  history::Observation o;
+  o.run_uid = run.metadata.uid;
+  o.ns = run.metadata.ns;
+  o.name = run.metadata.name;
+  auto& r = o.record;
+  api::Time t = st.result->started_at.value_or(run.metadata.creation_timestamp.value_or(api::Time{}));
+  r.time = t;
+  r.time_text = FormatRfc3339(t);
+  r.command = run.spec.CommandLine();
+  r.user = run.spec.user.value_or("");
+  if (instance) {
+    r.context.vm_cpus = static_cast<double>(instance->CpuMilli()) / 1000.0;
+    r.context.vm_memory_bytes = static_cast<double>(instance->memory_bytes);
+  }
+  if (st.allocation) {
+    r.context.requested_cpus = static_cast<double>(st.allocation->cpu_milli) / 1000.0;
+    r.context.requested_memory_bytes = static_cast<double>(st.allocation->memory_bytes);
+  }
+  analysis::RunUsage u;
+  const auto& us = *st.usage;
+  u.cpu_cores_peak = us.peaks.cpu_cores;
+  u.cpu_seconds = us.totals.cpu_seconds;
+  u.memory_peak_bytes = static_cast<double>(us.peaks.memory_bytes);
+  u.disk_read_bytes = static_cast<double>(us.totals.disk_read_bytes);
+  u.disk_write_bytes = static_cast<double>(us.totals.disk_write_bytes);
+  u.network_bytes = static_cast<double>(us.totals.network_receive_bytes + us.totals.network_transmit_bytes);
+  double wall = us.totals.wall_seconds;
+  if (wall <= 0 && st.result->started_at && st.result->finished_at) {
+    wall = std::chrono::duration<double>(*st.result->finished_at - *st.result->started_at).count();
+  }
+  u.duration_seconds = wall;
+  if (st.result->exit_code) u.exit_code = *st.result->exit_code;
+  u.oom_killed = st.result->oom_killed;
+  r.usage = u;
+  r.endpoints = us.endpoints;
+  if (st.prediction) {
+    o.prediction = history::PredictedProfile{static_cast<double>(st.prediction->cpu_milli) / 1000.0,
+                                             st.prediction->memory_bytes, st.prediction->duration_seconds,
+                                             st.prediction->model_version, st.prediction->source};
+  }
+  return o;
+}
+
+std::optional<QuotaHard> DesiredQuotaHard(const QuotaView& q, bool growth_in_flight) {
+  if (!q.owned || growth_in_flight) return std::nullopt;
+  QuotaHard want;
+  bool change = false;
+  if (q.baseline_cpu_milli && q.hard_cpu_milli) {
+    int64_t v = std::max(*q.baseline_cpu_milli, q.used_cpu_milli);
+    if (v < *q.hard_cpu_milli) {
+      want.cpu_milli = v;
+      change = true;
+    }
+  }
+  if (q.baseline_memory_bytes && q.hard_memory_bytes) {
+    int64_t v = std::max(*q.baseline_memory_bytes, q.used_memory_bytes);
+    if (v < *q.hard_memory_bytes) {
+      want.memory_bytes = v;
+      change = true;
+    }
+  }
+  if (!change) return std::nullopt;
+  return want;
+}
+
+}  // namespace prescient::controller
