@@ -259,6 +259,8 @@ TEST_F(ExecutorTest, ShadowRunLeavesNoFileBehindAndHasNoNetwork) {
   Listener server;
   std::string marker = dir_ + "/shadow-wrote-this";
   std::string command = "echo data > " + marker + " && cat " + marker + " && echo x > /root/prescient-shadow-test && " +
+                        "touch /dev/prescient-shadow-dev && echo zero | head -c 1 /dev/zero > /dev/null && " +
+                        "(echo 1 > /proc/sys/vm/drop_caches 2>/dev/null && echo SYSCTL-WRITABLE || echo SYSCTL-READONLY) && " +
                         Python() + " -c \"import socket; socket.create_connection(('127.0.0.1', " +
                         std::to_string(server.port()) + "), timeout=1)\" 2>/dev/null && echo CONNECTED || echo NO-NETWORK; " +
                         "sleep 30";
@@ -275,6 +277,8 @@ TEST_F(ExecutorTest, ShadowRunLeavesNoFileBehindAndHasNoNetwork) {
   // ... and nothing of it is left.
   EXPECT_FALSE(fs::exists(marker));
   EXPECT_FALSE(fs::exists("/root/prescient-shadow-test"));
+  EXPECT_FALSE(fs::exists("/dev/prescient-shadow-dev"));
+  EXPECT_NE(r->output_tail.find("SYSCTL-READONLY"), std::string::npos) << r->output_tail;
   EXPECT_EQ(server.accepted(), 0);
   EXPECT_TRUE(fs::is_empty(dir_)) << "scratch directories left in " << dir_;
   EXPECT_GE(r->sample_count, 1);

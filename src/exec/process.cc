@@ -173,7 +173,10 @@ struct ChildPlan {
   bool sandbox = false;
   bool unshare_net = false;
   std::string scratch, scratch_opts, upper, work, merged, overlay_opts;
-  std::string merged_proc, merged_dev, merged_sys, merged_shm;
+  std::string merged_proc, merged_proc_sys, merged_dev, merged_sys, merged_shm, merged_pts;
+  // Device files bound into the sandbox's private /dev: {host path, path inside merged}.
+  std::vector<std::pair<std::string, std::string>> devices;
+  std::vector<std::pair<std::string, std::string>> dev_links;  // {target, link path}
   // Second overlay when the working directory is on another filesystem than /.
   std::string wd_upper, wd_work, wd_target, wd_overlay_opts;
 };
@@ -214,7 +217,7 @@ void WritePidTo(const char* path, int errfd) {
   for (const auto& f : p.procs_files) WritePidTo(f.c_str(), errfd);
 
   if (p.sandbox) {
-    int flags = CLONE_NEWNS | (p.unshare_net ? CLONE_NEWNET : 0);
+    int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (p.unshare_net ? CLONE_NEWNET : 0);
     if (::unshare(flags) != 0) ChildFail(errfd, kStepUnshare);
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ChildFail(errfd, kStepPrivate);
     if (::mount("prescient-shadow", p.scratch.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, p.scratch_opts.c_str()) != 0)
@@ -229,9 +232,25 @@ void WritePidTo(const char* path, int errfd) {
         ChildFail(errfd, kStepOverlay);
     }
     if (::mount("/proc", p.merged_proc.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) ChildFail(errfd, kStepBinds);
-    if (::mount("/dev", p.merged_dev.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) ChildFail(errfd, kStepBinds);
-    // /dev/shm would otherwise be the host's: give the sandbox its own.
-    ::mount("shm", p.merged_shm.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=64m");
+    // Kernel tunables stay untouchable.
+    if (::mount(p.merged_proc_sys.c_str(), p.merged_proc_sys.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
+        ::mount(nullptr, p.merged_proc_sys.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0)
+      ChildFail(errfd, kStepBinds);
+    // A private /dev with the harmless devices only (no disks), its own /dev/shm and the pty.
+    if (::mount("dev", p.merged_dev.c_str(), "tmpfs", MS_NOSUID, "size=1m,mode=0755") != 0) ChildFail(errfd, kStepBinds);
+    for (const auto& [host, inside] : p.devices) {
+      int fd = ::open(inside.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+      if (fd < 0) ChildFail(errfd, kStepBinds);
+      ::close(fd);
+      if (::mount(host.c_str(), inside.c_str(), nullptr, MS_BIND, nullptr) != 0) ChildFail(errfd, kStepBinds);
+    }
+    for (const auto& [target, link] : p.dev_links)
+      if (::symlink(target.c_str(), link.c_str()) != 0) ChildFail(errfd, kStepBinds);
+    if (::mkdir(p.merged_shm.c_str(), 01777) != 0 ||
+        ::mount("shm", p.merged_shm.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=64m") != 0)
+      ChildFail(errfd, kStepBinds);
+    if (::mkdir(p.merged_pts.c_str(), 0755) == 0)
+      ::mount("/dev/pts", p.merged_pts.c_str(), nullptr, MS_BIND, nullptr);  // best effort: ttys only
     // /sys read-only and without the mounts below it (no cgroupfs writes from the sandbox).
     if (::mount("/sys", p.merged_sys.c_str(), nullptr, MS_BIND, nullptr) != 0) ChildFail(errfd, kStepBinds);
     if (::mount(nullptr, p.merged_sys.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0)
@@ -451,6 +470,14 @@ class RealLauncher : public ProcessLauncher {
       p.merged_dev = p.merged + "/dev";
       p.merged_sys = p.merged + "/sys";
       p.merged_shm = p.merged + "/dev/shm";
+      p.merged_pts = p.merged + "/dev/pts";
+      p.merged_proc_sys = p.merged + "/proc/sys";
+      for (const char* d : {"null", "zero", "full", "random", "urandom", "tty"})
+        if (PathExists(std::string("/dev/") + d)) p.devices.emplace_back(std::string("/dev/") + d, p.merged + "/dev/" + d);
+      p.dev_links = {{"/proc/self/fd", p.merged + "/dev/fd"},
+                     {"/proc/self/fd/0", p.merged + "/dev/stdin"},
+                     {"/proc/self/fd/1", p.merged + "/dev/stdout"},
+                     {"/proc/self/fd/2", p.merged + "/dev/stderr"}};
       struct stat root_st, wd_st;
       if (!spec.working_dir.empty() && ::stat("/", &root_st) == 0 && ::stat(spec.working_dir.c_str(), &wd_st) == 0 &&
           root_st.st_dev != wd_st.st_dev) {

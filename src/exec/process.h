@@ -23,7 +23,11 @@
 
 namespace prescient::exec {
 
-// Shadow-execution sandbox: everything the command writes is discarded when it ends.
+// Shadow-execution sandbox: everything the command writes is discarded when it ends. Private
+// mount, IPC and UTS namespaces (and network unless allowed); an overlay over / whose upper layer
+// is a tmpfs; a private /dev with harmless devices only; /sys and /proc/sys read-only. The PID
+// namespace is shared: set ProcessSpec::uid to an unprivileged user to keep the command from
+// signalling other processes.
 struct Sandbox {
   bool allow_network = false;          // false: a new, empty network namespace (no interfaces up)
   int64_t scratch_bytes = 256 << 20;   // size of the tmpfs that receives the overlay's writes
