@@ -15,37 +15,12 @@
 
 #include "api/codec.h"
 #include "api/validation.h"
+#include "api/yaml_json.h"
 
 namespace prescient::api {
 namespace {
 
 using nlohmann::json;
-
-json YamlToJson(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: {
-      json o = json::object();
-      for (const auto& kv : n) o[kv.first.as<std::string>()] = YamlToJson(kv.second);
-      return o;
-    }
-    case YAML::NodeType::Sequence: {
-      json a = json::array();
-      for (const auto& e : n) a.push_back(YamlToJson(e));
-      return a;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string s = n.Scalar();
-      if (n.Tag() == "!") return s;  // quoted: always a string
-      if (s == "true") return true;
-      if (s == "false") return false;
-      if (std::regex_match(s, std::regex("^-?[0-9]+$"))) return std::stoll(s);
-      if (std::regex_match(s, std::regex("^-?[0-9]+\\.[0-9]+$"))) return std::stod(s);
-      return s;
-    }
-    default:
-      return nullptr;
-  }
-}
 
 json LoadCrd(const std::string& file) {
   return YamlToJson(YAML::LoadFile(std::string(PRESCIENT_SOURCE_DIR) + "/crds/" + file));
