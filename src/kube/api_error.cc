@@ -83,8 +83,8 @@ Status StatusFromResponse(int http_code, const std::string& body, const std::str
     if (end != retry_after_header.c_str() && *end == '\0' && v > 0) st.WithRetryAfter(static_cast<int>(v));
   }
   if (st.code() == Code::kUnauthorized) {
-    st = Status(Code::kUnauthorized, "the API server rejected the credentials (401 Unauthorized: the token may have "
-                                     "expired or be wrong): " + st.message())
+    st = Status(Code::kUnauthorized,
+                "401 Unauthorized, the token or client certificate is wrong or has expired: " + st.message())
              .WithHttp(http_code, st.reason());
   }
   return st;

@@ -1,5 +1,6 @@
 #include "kube/rest_client.h"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -335,6 +336,11 @@ class RestClient final : public Client {
     std::string where = method + " " + config_.server + path;
     if (cancelled) return Status(Code::kCancelled, where + ": cancelled");
     if (what.find("SSL handshake") != std::string::npos || what.find("certificate") != std::string::npos) {
+      if (auto* he = dynamic_cast<const http::http_exception*>(&e)) {
+        // cpprestsdk passes OpenSSL's packed error on as a generic code: let OpenSSL name it.
+        const char* r = ERR_reason_error_string(static_cast<unsigned long>(he->error_code().value()));
+        if (r) what += std::string(": ") + r;
+      }
       std::string ca = config_.ca_pem.empty() ? "the system trust store" : "the certificate authority from " + config_.source;
       std::string name = config_.tls_server_name.empty() ? HostOf(config_.server) : config_.tls_server_name;
       return Status(Code::kUnavailable, "TLS connection to " + config_.server + " failed: the server certificate does "

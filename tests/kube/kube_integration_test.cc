@@ -393,7 +393,11 @@ TEST_F(KubeIntegrationTest, RetriesHonourRetryAfter) {
   EXPECT_TRUE(result.ok()) << result.status().ToString();
 }
 
-std::string OneLine(const Status& st) { return st.ToString(); }
+// The error line as a binary would print it (also echoed so a reader of the test log sees it).
+std::string OneLine(const Status& st) {
+  std::fprintf(stderr, "error line: %s\n", st.ToString().c_str());
+  return st.ToString();
+}
 
 TEST_F(KubeIntegrationTest, WrongCertificateAuthorityFailsClearly) {
   // The system trust store does not know the sim's CA.
