@@ -205,7 +205,7 @@ int TrainMain(int argc, char** argv) {
       ("max-depth", po::value<int>()->default_value(5), "tree depth")
       ("eta", po::value<double>()->default_value(0.1), "learning rate")
       ("threads", po::value<int>()->default_value(1), "training threads (OpenMP; 1 is fastest on a busy machine)")
-      ("calibration-fraction", po::value<double>()->default_value(0.2), "newest share of runs for conformal calibration")
+      ("calibration-fraction", po::value<double>()->default_value(0.25), "newest share of runs for conformal calibration")
       ("train-fraction", po::value<double>()->default_value(1.0),
        "use only the oldest share of runs (by time), leaving the rest for `prescient evaluate`")
       ("quantile-memory", po::value<double>()->default_value(0.95), "quantile of the memory bound")

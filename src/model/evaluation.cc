@@ -196,6 +196,46 @@ Result<EvaluationReport> Evaluate(const Predictor* model, std::vector<HistoryRec
   return report;
 }
 
+std::string TargetSummary(const EvaluationReport& r) {
+  const int mem = analysis::kMemoryBytes;
+  const MethodResult* seen = r.Find("prescient", "seen", mem);
+  const MethodResult* unseen = r.Find("prescient", "unseen", mem);
+  const MethodResult* all = r.Find("prescient", "all", mem);
+  const MethodResult* vpa = r.Find("vpa", "all", mem);
+  if (!all) return "";
+  std::string out = "| target | measured | met |\n|---|---|---|\n";
+  char buf[512];
+  auto line = [&](const char* what, const std::string& measured, bool met) {
+    std::snprintf(buf, sizeof buf, "| %s | %s | %s |\n", what, measured.c_str(), met ? "yes" : "**no**");
+    out += buf;
+  };
+  auto pct = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.1f %%", 100 * v);
+    return std::string(b);
+  };
+  if (seen && seen->metrics.n) {
+    line("memory under-allocation, seen signatures <= 5 %", pct(seen->metrics.under_rate), seen->metrics.under_rate <= 0.05);
+  }
+  if (unseen && unseen->metrics.n) {
+    line("memory under-allocation, unseen signatures <= 15 %", pct(unseen->metrics.under_rate),
+         unseen->metrics.under_rate <= 0.15);
+  }
+  if (vpa && vpa->metrics.n) {
+    line("memory median slack <= VPA-style baseline's",
+         pct(all->metrics.median_slack) + " vs " + pct(vpa->metrics.median_slack),
+         all->metrics.median_slack <= vpa->metrics.median_slack);
+  }
+  for (int t : {analysis::kMemoryBytes, analysis::kCpuCores}) {
+    const MethodResult* m = r.Find("prescient", "all", t);
+    if (!m || !m->metrics.n) continue;
+    char what[128];
+    std::snprintf(what, sizeof what, "%s coverage within 2 points of %.2f", analysis::TargetName(t), r.quantiles[t]);
+    line(what, pct(m->metrics.coverage), std::fabs(m->metrics.coverage - r.quantiles[t]) <= 0.02);
+  }
+  return out + "\n";
+}
+
 std::string EvaluationMarkdown(const EvaluationReport& r) {
   std::string out;
   char buf[512];
@@ -205,6 +245,7 @@ std::string EvaluationMarkdown(const EvaluationReport& r) {
                 r.history_rows, r.split_time.c_str(), r.train_rows, r.test_rows, r.seen_rows, r.unseen_rows,
                 r.model_version.empty() ? "" : (" Model " + r.model_version + ".").c_str());
   out += buf;
+  out += TargetSummary(r);
   for (int t = 0; t < analysis::kNumTargets; ++t) {
     const bool waste = t == analysis::kMemoryBytes || t == analysis::kCpuCores;
     std::snprintf(buf, sizeof buf, "### %s (quantile %.2f)\n\n", analysis::TargetName(t), r.quantiles[t]);

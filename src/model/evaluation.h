@@ -70,8 +70,10 @@ struct EvaluationReport {
 Result<EvaluationReport> Evaluate(const Predictor* model, std::vector<analysis::HistoryRecord> records,
                                   const EvaluationOptions& options);
 
-// Markdown tables for docs/evaluation.md.
+// Markdown for docs/evaluation.md: the project's targets (computed pass/fail), then one table per
+// resource.
 std::string EvaluationMarkdown(const EvaluationReport& report);
+std::string TargetSummary(const EvaluationReport& report);
 
 // Is `candidate` better than `incumbent` on the runs after `split_time` (both replaying the same
 // history)? Better = lower mean pinball loss over the measured targets while keeping memory

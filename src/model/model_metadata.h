@@ -26,7 +26,7 @@ struct TargetCalibration {
   int64_t calibration_rows = 0;
   // Conformal offsets in log1p space, per history group (0: signature never seen, 1: seen).
   std::array<double, 2> offset{0, 0};
-  std::array<int64_t, 2> offset_rows{0, 0};
+  std::array<int64_t, 2> offset_rows{0, 0};  // calibration rows in each group
   // Metrics on the calibration slice after the offset (in-sample for the offset, so optimistic).
   double coverage = 0;
   double pinball_log = 0;

@@ -301,10 +301,18 @@ Result<std::unique_ptr<Predictor>> Predictor::Train(std::vector<HistoryRecord> r
     const ConformalOffset pooled = ConformalUpperOffset(resid_all[t], o.quantiles[t]);
     c.calibration_rows = static_cast<int64_t>(pooled.n);
     for (int g = 0; g < 2; ++g) {
+      // Mondrian (per-group) conformal. A group too small for its own rank to exist is not
+      // trusted to be as easy as the pool: it gets the larger of the pooled offset and its own
+      // largest residual (never-seen signatures are usually the harder group).
       const ConformalOffset off = ConformalUpperOffset(resid[t][g], o.quantiles[t]);
-      const bool own = off.n >= o.min_group_rows && !off.saturated;
-      c.offset[static_cast<size_t>(g)] = own ? off.offset : pooled.offset;
-      c.offset_rows[static_cast<size_t>(g)] = static_cast<int64_t>(own ? off.n : pooled.n);
+      double offset = pooled.offset;
+      if (off.n >= o.min_group_rows && !off.saturated) {
+        offset = off.offset;
+      } else if (off.n > 0) {
+        offset = std::max(pooled.offset, off.offset);
+      }
+      c.offset[static_cast<size_t>(g)] = offset;
+      c.offset_rows[static_cast<size_t>(g)] = static_cast<int64_t>(off.n);
     }
     size_t covered = 0, count = 0;
     double loss = 0;

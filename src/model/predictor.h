@@ -46,9 +46,9 @@ struct TrainOptions {
   int max_bin = 128;
   uint64_t seed = 42;
   int threads = 1;                    // OpenMP threads; more spin-wait badly on a loaded machine
-  double calibration_fraction = 0.2;  // newest share of runs held out for conformal calibration
+  double calibration_fraction = 0.25;  // newest share of runs held out for conformal calibration
   size_t min_rows = 30;
-  size_t min_group_rows = 30;         // fewer calibration rows in a group: use the pooled offset
+  size_t min_group_rows = 30;         // fewer calibration rows in a group: max(pooled offset, its max residual)
   std::function<void(const std::string&)> progress;  // human-readable progress lines
 };
 
