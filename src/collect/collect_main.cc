@@ -58,6 +58,9 @@ agent's monitor, and appends one history line (JSON) per run to --out. Resumable
   --cgroup-parent P   parent cgroup of the runs' groups (default prescient-collect)
   --no-http           skip transfers (no local HTTP server)
   --no-postgres       skip PostgreSQL cases even when a server binary is installed
+  --cpu-weight W      CPU weight of the parent group under contention (1..10000, 100 = one
+                      ordinary process; default: leave as is). On a busy shared machine all
+                      runs together otherwise compete like a single process.
   --only P1,P2        run only the cases of these programs (debugging; the rest stay to do)
   --list              print the suite (id, program, command) as JSON lines and exit
 )";
@@ -75,6 +78,7 @@ struct Flags {
   bool postgres = true;
   bool list = false;
   std::set<std::string> only;
+  uint32_t cpu_weight = 0;
 };
 
 bool ParseFlags(int argc, char** argv, Flags* f, std::string* err) {
@@ -98,6 +102,7 @@ bool ParseFlags(int argc, char** argv, Flags* f, std::string* err) {
       else if (a == "--parallel") { if (!value(&v)) return false; f->parallel = std::stoi(v); }
       else if (a == "--interval-ms") { if (!value(&v)) return false; f->interval_ms = std::stoi(v); }
       else if (a == "--cgroup-parent") { if (!value(&f->cgroup_parent)) return false; }
+      else if (a == "--cpu-weight") { if (!value(&v)) return false; f->cpu_weight = static_cast<uint32_t>(std::stoul(v)); }
       else if (a == "--no-http") f->http = false;
       else if (a == "--no-postgres") f->postgres = false;
       else if (a == "--list") f->list = true;
@@ -406,6 +411,18 @@ int CollectMain(int argc, char** argv) {
         (*g)->Destroy();
       }
 
+  if (flags.cpu_weight > 0) {
+    auto parent = (*cgroups)->Open(flags.cgroup_parent);
+    if (!parent.ok()) parent = (*cgroups)->Create(flags.cgroup_parent);
+    exec::CgroupLimits w;
+    w.cpu_weight = flags.cpu_weight;
+    Status s = parent.ok() ? (*parent)->SetLimits(w) : parent.status();
+    if (!s.ok()) {
+      std::cerr << "collect: setting the CPU weight of " << flags.cgroup_parent << ": " << s.ToString() << "\n";
+      return 1;
+    }
+  }
+
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
@@ -530,6 +547,7 @@ int CollectMain(int argc, char** argv) {
       j["cgroup_version"] = cg_version;
       j["sample_interval_seconds"] = flags.interval_ms / 1000.0;
       if (flags.parallel > 1) j["concurrent_runs"] = flags.parallel;  // runs of this suite at once
+      if (flags.cpu_weight > 0) j["collector_cpu_weight"] = flags.cpu_weight;
       if (report->exit && report->exit->ShellStatus() != 0) j["output_tail"] = report->output_tail.substr(
           report->output_tail.size() > 300 ? report->output_tail.size() - 300 : 0);
       std::string line = j.dump() + "\n";

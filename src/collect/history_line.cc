@@ -36,6 +36,7 @@ nlohmann::json HistoryLine(const RunContext& ctx, const exec::UsageReport& u) {
   }
   s["memory_peak_bytes"] = u.memory_peak_bytes;
   s["memory_peak_kind"] = u.memory_peak_kind;
+  s["memory_peak_source"] = u.memory_peak_source;
   s["memory_peak_anon_bytes"] = u.memory_peak_anon_bytes;
   s["memory_peak_process_hwm_bytes"] = u.memory_peak_process_hwm_bytes;
   s["memory_peak_rss_sum_bytes"] = u.memory_peak_rss_sum_bytes;

@@ -210,6 +210,10 @@ class CgroupV1 : public Cgroup {
       long long quota = *l.cpu_cores <= 0 ? -1 : std::max<long long>(1000, std::llround(*l.cpu_cores * period));
       if (Status s = WriteTextFile(cpu + "/cpu.cfs_quota_us", std::to_string(quota)); !s.ok()) return s;
     }
+    if (l.cpu_weight) {
+      uint64_t shares = std::clamp<uint64_t>(static_cast<uint64_t>(*l.cpu_weight) * 1024 / 100, 2, 262144);
+      if (Status s = WriteTextFile(Dir("cpu") + "/cpu.shares", std::to_string(shares)); !s.ok()) return s;
+    }
     if (l.memory_bytes) {
       std::string mem = Dir("memory");
       std::string v = *l.memory_bytes <= 0 ? "-1" : std::to_string(*l.memory_bytes);
@@ -417,6 +421,10 @@ class CgroupV2 : public Cgroup {
                           : std::to_string(std::max<long long>(1000, std::llround(*l.cpu_cores * period))) + " " +
                                 std::to_string(period);
       if (Status s = WriteTextFile(dir_ + "/cpu.max", v); !s.ok()) return s;
+    }
+    if (l.cpu_weight) {
+      uint32_t w = std::clamp<uint32_t>(*l.cpu_weight, 1, 10000);
+      if (Status s = WriteTextFile(dir_ + "/cpu.weight", std::to_string(w)); !s.ok()) return s;
     }
     if (l.memory_bytes) {
       std::string v = *l.memory_bytes <= 0 ? "max" : std::to_string(*l.memory_bytes);

@@ -40,6 +40,9 @@ struct CgroupLimits {
   std::optional<uint32_t> io_weight;       // 1..10000 (v2 scale); mapped to 10..1000 on v1
   std::vector<IoDeviceLimit> io_devices;   // applied when non-empty
   std::optional<int64_t> pids_max;         // <= 0 means "max"
+  // Relative CPU weight under contention, v2 scale 1..10000 (default 100); v1 cpu.shares =
+  // weight × 1024 / 100.
+  std::optional<uint32_t> cpu_weight;
 };
 
 // One reading of a group's counters. A value the kernel does not offer stays empty.

@@ -32,6 +32,7 @@ void Monitor::SampleProcesses(const std::vector<pid_t>& pids, UsageSample* s) {
     ProcStatusMemory m;
     if (!ParseProcStatusMemory(*t, &m)) continue;
     s->memory_rss += m.rss_bytes;
+    report_.memory_peak_sampled_hwm_bytes = std::max(report_.memory_peak_sampled_hwm_bytes, m.hwm_bytes);
     report_.memory_peak_process_hwm_bytes = std::max(report_.memory_peak_process_hwm_bytes, m.hwm_bytes);
   }
 }
@@ -142,13 +143,31 @@ UsageReport Monitor::Finish(TimePoint now, const ExitInfo* exit) {
   if (r.cpu_cores_peak == 0 && r.duration_seconds > 0) r.cpu_cores_peak = r.cpu_cores_mean;
   r.disk_read_bytes = r.cgroup_io_read_bytes;
   r.disk_write_bytes = r.cgroup_io_write_bytes;
+  int64_t wait4_rss = 0;
   if (exit) {
     r.exit = *exit;
-    r.memory_peak_process_hwm_bytes = std::max(r.memory_peak_process_hwm_bytes, exit->max_rss_bytes);
+    if (exit->MaxRssIsTheCommands()) wait4_rss = exit->max_rss_bytes;
+    r.memory_peak_process_hwm_bytes = std::max(r.memory_peak_process_hwm_bytes, wait4_rss);
     r.disk_read_bytes = std::max(r.disk_read_bytes, exit->block_read_bytes);
     r.disk_write_bytes = std::max(r.disk_write_bytes, exit->block_write_bytes);
   }
-  r.memory_peak_bytes = std::max(r.memory_peak_anon_bytes, r.memory_peak_process_hwm_bytes);
+  r.memory_peak_bytes = 0;
+  r.memory_peak_source = "none";
+  const std::pair<int64_t, const char*> sources[] = {{r.memory_peak_anon_bytes, "anon"},
+                                                     {r.memory_peak_sampled_hwm_bytes, "process_hwm"},
+                                                     {wait4_rss, "wait4_maxrss"}};
+  for (const auto& [v, name] : sources)
+    if (v > r.memory_peak_bytes) {
+      r.memory_peak_bytes = v;
+      r.memory_peak_source = name;
+    }
+  // Nothing saw the command's own memory (it ended before the first sample and below the
+  // launcher's RSS): the kernel's group peak is exact, though it includes page cache.
+  if (r.memory_peak_sampled_hwm_bytes == 0 && wait4_rss == 0 && r.memory_peak_cgroup_bytes &&
+      *r.memory_peak_cgroup_bytes > r.memory_peak_bytes) {
+    r.memory_peak_bytes = *r.memory_peak_cgroup_bytes;
+    r.memory_peak_source = "cgroup_peak";
+  }
   r.oom_killed = r.oom_kills > 0;
   r.endpoints.assign(endpoints_.begin(), endpoints_.end());
   return r;

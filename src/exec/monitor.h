@@ -7,8 +7,10 @@
 //    ("anon_or_process_hwm"): the larger of (a) the sampled peak of the group's anonymous plus
 //    shared memory (v1 total_rss + total_shmem, v2 anon + shmem) — what cannot be reclaimed
 //    without swap — and (b) the largest single-process resident high-water mark (VmHWM sampled
-//    from /proc, and ru_maxrss from wait4, the number GNU time reports). Page cache is excluded:
-//    the kernel reclaims it before it OOM-kills.
+//    from /proc, and ru_maxrss from wait4, the number GNU time reports — used only when it is
+//    above the launcher's own RSS at fork, which the kernel counts in it too). Page cache is
+//    excluded: the kernel reclaims it before it OOM-kills. A run too short for any of these to
+//    see it falls back to the kernel's group peak. memory_peak_source says which one decided.
 //  - memory_peak_cgroup_bytes is the kernel's own peak of the group including page cache
 //    (v1 memory.max_usage_in_bytes, v2 memory.peak); it overstates need for IO-heavy commands.
 //  - network bytes are whole-guest /proc/net/dev deltas (network_scope "guest"): cgroups do not
@@ -55,9 +57,13 @@ struct UsageReport {
   // Memory (see the file comment).
   int64_t memory_peak_bytes = 0;
   std::string memory_peak_kind = "anon_or_process_hwm";
+  // Which measure gave memory_peak_bytes: "anon", "process_hwm" (sampled VmHWM), "wait4_maxrss",
+  // "cgroup_peak" (short-run fallback) or "none".
+  std::string memory_peak_source = "none";
   std::optional<int64_t> memory_peak_cgroup_bytes;
   int64_t memory_peak_anon_bytes = 0;       // sampled anon + shmem
-  int64_t memory_peak_process_hwm_bytes = 0;  // largest single-process peak RSS
+  int64_t memory_peak_process_hwm_bytes = 0;  // largest single-process peak RSS (sampled or wait4)
+  int64_t memory_peak_sampled_hwm_bytes = 0;  // largest VmHWM seen in the samples
   int64_t memory_peak_rss_sum_bytes = 0;    // sampled sum of RSS over the group's processes
   // Disk: the larger of the cgroup's block-IO counters and the processes' own storage IO (wait4
   // ru_inblock/ru_oublock; on v1 the cgroup misses buffered writeback).

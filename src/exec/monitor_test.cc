@@ -87,6 +87,7 @@ TEST_F(MonitorTest, MemoryPeakIsTheLargerOfAnonAndProcessHighWaterMark) {
   EXPECT_EQ(r.memory_peak_bytes, 60 << 20);
   EXPECT_EQ(r.memory_peak_cgroup_bytes, 600 << 20);
   EXPECT_EQ(r.memory_peak_kind, "anon_or_process_hwm");
+  EXPECT_EQ(r.memory_peak_source, "anon");
 
   // The exit's ru_maxrss (a process that exited between samples) raises the peak.
   Monitor m2(&cg, &proc);
@@ -98,8 +99,33 @@ TEST_F(MonitorTest, MemoryPeakIsTheLargerOfAnonAndProcessHighWaterMark) {
   UsageReport r2 = m2.Finish(At(50), &e);
   EXPECT_EQ(r2.memory_peak_process_hwm_bytes, 80 << 20);
   EXPECT_EQ(r2.memory_peak_bytes, 80 << 20);
+  EXPECT_EQ(r2.memory_peak_source, "wait4_maxrss");
   ASSERT_TRUE(r2.exit.has_value());
   EXPECT_EQ(r2.exit->exit_code, 0);
+}
+
+TEST_F(MonitorTest, MaxRssAtTheLaunchersForkSizeIsNotTheCommands) {
+  // ru_maxrss counts the forked copy of a 30 MiB launcher before exec: it says nothing here, and
+  // the run ended before any sample saw it, so the kernel's group peak decides.
+  cg.pids.clear();
+  Monitor m(&cg, &proc);
+  m.Start(At(0));
+  cg.stats.memory_peak = 900 << 10;
+  ExitInfo e;
+  e.exited = true;
+  e.exit_code = 0;
+  e.max_rss_bytes = 30 << 20;
+  e.fork_rss_bytes = 30 << 20;
+  UsageReport r = m.Finish(At(5), &e);
+  EXPECT_EQ(r.memory_peak_bytes, 900 << 10);
+  EXPECT_EQ(r.memory_peak_source, "cgroup_peak");
+  EXPECT_EQ(r.memory_peak_process_hwm_bytes, 0);
+
+  // Above the launcher's size it is the command's own.
+  Monitor m2(&cg, &proc);
+  m2.Start(At(0));
+  e.max_rss_bytes = 50 << 20;
+  EXPECT_EQ(m2.Finish(At(5), &e).memory_peak_bytes, 50 << 20);
 }
 
 TEST_F(MonitorTest, EndpointsComeFromTheProcessesSocketsAndExcludeListeners) {

@@ -273,8 +273,9 @@ void WritePidTo(const char* path, int errfd) {
 
 class RealProcess : public Process {
  public:
-  RealProcess(pid_t pid, int pidfd, int out_fd, int err_fd, std::unique_ptr<RotatingLog> log, size_t tail)
-      : pid_(pid), pidfd_(pidfd), log_(std::move(log)), tail_(tail) {
+  RealProcess(pid_t pid, int pidfd, int out_fd, int err_fd, std::unique_ptr<RotatingLog> log, size_t tail,
+              int64_t fork_rss)
+      : pid_(pid), pidfd_(pidfd), log_(std::move(log)), tail_(tail), fork_rss_(fork_rss) {
     reader_ = std::thread([this, out_fd, err_fd] { ReadOutput(out_fd, err_fd); });
   }
   ~RealProcess() override {
@@ -352,6 +353,7 @@ class RealProcess : public Process {
       e.core_dumped = WCOREDUMP(status);
     }
     e.max_rss_bytes = static_cast<int64_t>(ru.ru_maxrss) * 1024;
+    e.fork_rss_bytes = fork_rss_;
     e.user_seconds = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
     e.system_seconds = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
     e.block_read_bytes = static_cast<uint64_t>(ru.ru_inblock) * 512;
@@ -403,7 +405,18 @@ class RealProcess : public Process {
   std::thread reader_;
   bool reaped_ = false;
   ExitInfo exit_;
+  int64_t fork_rss_ = 0;
 };
+
+// This process's resident set size (from /proc/self/statm), 0 when unreadable.
+int64_t OwnRssBytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  long long size = 0, resident = 0;
+  int n = std::fscanf(f, "%lld %lld", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? resident * static_cast<int64_t>(::sysconf(_SC_PAGESIZE)) : 0;
+}
 
 class RealLauncher : public ProcessLauncher {
  public:
@@ -516,6 +529,7 @@ class RealLauncher : public ProcessLauncher {
       }
     }
 
+    const int64_t fork_rss = OwnRssBytes();
     pid_t pid = ::fork();
     if (pid < 0) {
       int err = errno;
@@ -544,7 +558,7 @@ class RealLauncher : public ProcessLauncher {
     }
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     return std::unique_ptr<Process>(
-        new RealProcess(pid, pidfd, outp[0], errp[0], std::move(log), spec.tail_bytes));
+        new RealProcess(pid, pidfd, outp[0], errp[0], std::move(log), spec.tail_bytes, fork_rss));
   }
 };
 

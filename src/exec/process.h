@@ -59,6 +59,10 @@ struct ExitInfo {
   bool core_dumped = false;
   // From wait4() (the child and every descendant it waited for).
   int64_t max_rss_bytes = 0;  // ru_maxrss: largest peak RSS of one process (= GNU time's %M)
+  // The launcher's own RSS when it forked. The kernel's ru_maxrss also counts the forked copy of
+  // the launcher before exec, so a max_rss_bytes at or below this says nothing about the command.
+  int64_t fork_rss_bytes = 0;
+  bool MaxRssIsTheCommands() const { return max_rss_bytes > fork_rss_bytes + (128 << 10); }
   double user_seconds = 0;
   double system_seconds = 0;
   uint64_t block_read_bytes = 0;   // ru_inblock × 512: storage reads the processes caused
