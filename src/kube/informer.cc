@@ -78,6 +78,21 @@ ObjectPtr Informer::Prepare(Json&& obj) {
   return std::make_shared<const Json>(std::move(obj));
 }
 
+ObjectPtr Informer::ForStore(const ObjectPtr& obj) const {
+  if (!opts_.store_metadata_only) return obj;
+  Json slim = Json::object();
+  for (const char* f : {"apiVersion", "kind"}) {
+    if (auto it = obj->find(f); it != obj->end()) slim[f] = *it;
+  }
+  if (auto m = obj->find("metadata"); m != obj->end() && m->is_object()) {
+    Json& meta = slim["metadata"] = Json::object();
+    for (const char* f : {"namespace", "name", "uid", "resourceVersion"}) {
+      if (auto it = m->find(f); it != m->end()) meta[f] = *it;
+    }
+  }
+  return std::make_shared<const Json>(std::move(slim));
+}
+
 Status Informer::ListAndReplace(const std::string& resource_version) {
   ListOptions lo;
   lo.label_selector = opts_.label_selector;
@@ -93,7 +108,7 @@ Status Informer::ListAndReplace(const std::string& resource_version) {
     ObjectPtr obj = Prepare(std::move(item));
     std::string key = ObjectKey(*obj);
     seen.insert(key);
-    ObjectPtr old = store_.Upsert(key, obj);
+    ObjectPtr old = store_.Upsert(key, ForStore(obj));
     if (!old) {
       for (auto& h : handlers_) {
         if (h.on_add) h.on_add(obj);
@@ -138,7 +153,7 @@ void Informer::Apply(WatchEvent&& ev) {
       if (h.on_delete) h.on_delete(obj);
     }
   } else {
-    ObjectPtr old = store_.Upsert(key, obj);
+    ObjectPtr old = store_.Upsert(key, ForStore(obj));
     for (auto& h : handlers_) {
       if (old) {
         if (h.on_update) h.on_update(old, obj);

@@ -42,6 +42,11 @@ struct InformerOptions {
   Clock* clock = nullptr;  // nullptr = SystemClock()
   // Applied to each object before it is cached, e.g. to drop metadata.managedFields and save memory.
   std::function<void(Json*)> transform;
+  // Keep only the identity (apiVersion, kind, metadata.namespace/name/uid/resourceVersion) in the
+  // informer's store; handlers still receive whole objects (an update's old object is then the
+  // identity-only one). For a TypedCache (typed_cache.h) that keeps the decoded form and its own
+  // indexes, so the JSON DOM, which costs several times the JSON size, is not kept as well.
+  bool store_metadata_only = false;
 };
 
 class Informer {
@@ -84,6 +89,7 @@ class Informer {
   void Apply(WatchEvent&& ev);
   bool Sleep(std::chrono::milliseconds d);  // false when stopping
   ObjectPtr Prepare(Json&& obj);
+  ObjectPtr ForStore(const ObjectPtr& obj) const;
 
   Client* client_;
   ResourceType type_;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "kube/fake_client.h"
+#include "kube/typed_cache.h"
 
 namespace prescient::kube {
 namespace {
@@ -232,6 +233,54 @@ TEST(InformerTest, TransformIsAppliedBeforeCaching) {
   inf.Start();
   ASSERT_TRUE(inf.WaitForSync(5s));
   EXPECT_FALSE((*inf.store().Get("ns/a"))["metadata"].contains("managedFields"));
+}
+
+struct TypedThing {
+  std::string key;
+  std::string team;
+  int value = 0;
+};
+
+TEST(TypedCacheTest, DecodesOnceAndKeepsOnlyMetadataAsJson) {
+  FakeClient client;
+  ASSERT_TRUE(client.Create(kThings, Thing("ns", "a", 1, "red")).ok());
+  ASSERT_TRUE(client.Create(kThings, Thing("ns", "b", 2, "blue")).ok());
+  InformerOptions o = FastOptions();
+  o.store_metadata_only = true;
+  Informer inf(&client, kThings, o);
+  TypedCache<TypedThing> cache(&inf, [](const Json& j) -> std::optional<TypedThing> {
+    if (!j.contains("spec")) return std::nullopt;
+    return TypedThing{ObjectKey(j), j["metadata"]["labels"].value("team", ""), j["spec"]["value"].get<int>()};
+  });
+  cache.AddIndexer("team", [](const TypedThing& t) { return std::vector<std::string>{t.team}; });
+  std::atomic<int> updates{0}, deletes{0};
+  cache.AddHandlers({nullptr,
+                     [&](const TypedCache<TypedThing>::Ptr& old, const TypedCache<TypedThing>::Ptr& now) {
+                       EXPECT_NE(old->value, now->value);
+                       ++updates;
+                     },
+                     [&](const TypedCache<TypedThing>::Ptr&) { ++deletes; }});
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(5s));
+  ASSERT_TRUE(Eventually([&] { return cache.size() == 2; }));
+  EXPECT_EQ(cache.Get("ns/a")->value, 1);
+  EXPECT_EQ(cache.ByIndex("team", "red").size(), 1u);
+  // The informer's own store holds metadata only.
+  auto stored = inf.store().Get("ns/a");
+  ASSERT_NE(stored, nullptr);
+  EXPECT_FALSE(stored->contains("spec"));
+  EXPECT_FALSE((*stored)["metadata"].contains("labels"));
+  EXPECT_FALSE((*stored)["metadata"].value("resourceVersion", "").empty());
+  auto a = *client.Get(kThings, "ns", "a");
+  a["spec"]["value"] = 5;
+  a["metadata"]["labels"]["team"] = "blue";
+  ASSERT_TRUE(client.Update(kThings, a).ok());
+  ASSERT_TRUE(client.Delete(kThings, "ns", "b").ok());
+  ASSERT_TRUE(Eventually([&] { return updates == 1 && deletes == 1; }));
+  EXPECT_EQ(cache.Get("ns/a")->value, 5);
+  EXPECT_EQ(cache.Get("ns/b"), nullptr);
+  EXPECT_EQ(cache.ByIndex("team", "blue").size(), 1u);
+  EXPECT_TRUE(cache.ByIndex("team", "red").empty());
 }
 
 }  // namespace
