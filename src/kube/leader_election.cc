@@ -66,14 +66,20 @@ bool LeaderElector::TryAcquireOrRenew() {
   Json lease = std::move(*got);
   Json current = lease.contains("spec") && lease["spec"].is_object() ? lease["spec"] : Json::object();
   std::string holder = current.value("holderIdentity", "");
+  bool new_leader = false;
+  struct NotifyNewLeader {  // runs the callback after the lock is released
+    const LeaderElectionConfig& cfg;
+    const std::string& holder;
+    bool& fire;
+    ~NotifyNewLeader() {
+      if (fire && cfg.on_new_leader) cfg.on_new_leader(holder);
+    }
+  } notify{cfg_, holder, new_leader};
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::string rv = lease["metadata"].value("resourceVersion", "");
     if (current != observed_ || rv != observed_rv_) {
-      if (current.value("holderIdentity", "") != observed_.value("holderIdentity", "") && cfg_.on_new_leader &&
-          !holder.empty()) {
-        cfg_.on_new_leader(holder);
-      }
+      new_leader = !holder.empty() && holder != observed_.value("holderIdentity", "");
       observed_ = current;
       observed_rv_ = rv;
       observed_time_ = clock_->Monotonic();

@@ -65,10 +65,19 @@ TEST(LeaderElectionTest, SecondCandidateWaitsForExpiryByLocalObservation) {
   FakeClock clock;
   FakeClient client(&clock);
   LeaderElector a(&client, Config("a", &clock));
-  LeaderElector b(&client, Config("b", &clock));
+  std::vector<std::string> leaders_seen_by_b;
+  auto bcfg = Config("b", &clock);
+  LeaderElector* bp = nullptr;
+  bcfg.on_new_leader = [&](const std::string& id) {
+    leaders_seen_by_b.push_back(id);
+    EXPECT_FALSE(bp->IsLeader());  // callbacks run without the elector's lock held
+  };
+  LeaderElector b(&client, bcfg);
+  bp = &b;
   ASSERT_TRUE(a.TryAcquireOrRenew());
   EXPECT_FALSE(b.TryAcquireOrRenew());  // b first observes the record now
   EXPECT_EQ(b.ObservedLeader(), "a");
+  EXPECT_EQ(leaders_seen_by_b, std::vector<std::string>{"a"});
   clock.Advance(10s);
   ASSERT_TRUE(a.TryAcquireOrRenew());   // renewal changes the record...
   clock.Advance(10s);
