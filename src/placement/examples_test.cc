@@ -37,7 +37,9 @@ std::map<std::string, api::CommandRun> LoadExampleRuns() {
 // worker on node-2), node group `burst` (8 CPU / 16Gi, 0..3), quota demo-quota (6 CPU / 16Gi),
 // reservation nightly-backup (500m / 512Mi) bound on db-tools.
 CapacityView QuickstartView() {
-  const Instance small = MakeInstance("small-vm").Vcpus(1).MaxSockets(1).Memory(kGiB).GuestAtBoot(kGiB).Obj();
+  // small-vm sets no maxima: KubeVirt's LiveUpdate defaults (x4) apply.
+  const Instance small =
+      MakeInstance("small-vm").Vcpus(1).MaxSockets(4).Memory(kGiB).GuestAtBoot(kGiB).MaxGuest(4 * kGiB).Obj();
   const Instance db = MakeInstance("db-tools").Vcpus(1).MaxSockets(4).Memory(2 * kGiB).MaxGuest(8 * kGiB).Obj();
   const Instance worker = MakeInstance("workers-abcde").Vcpus(2).MaxSockets(4).Memory(2 * kGiB).MaxGuest(4 * kGiB)
                               .Pool("workers").Node("node-2").Obj();
@@ -96,18 +98,29 @@ TEST(ExamplesTest, EachExampleReachesItsDecision) {
   ASSERT_TRUE(std::holds_alternative<Fit>(pooled)) << Describe(pooled);
   EXPECT_EQ(std::get<Fit>(pooled).instance, "demo/workers-abcde");
 
-  // The pair, created low first: high is admitted, low waits.
+  // The pair, created low first: high goes first (small-vm grows for it), low waits; once high
+  // holds the grown VM, low still cannot fit, even by growing small-vm to its maximum.
   api::CommandRun low = runs["low-priority-scan"], high = runs["high-priority-compress"];
   low.metadata.creation_timestamp = At(0);
   high.metadata.creation_timestamp = At(1);
-  auto admissions = PlanAdmissions({RequestOf(low, {100, 100 * kMiB}, 100), RequestOf(high, {100, 100 * kMiB}, 1000)},
-                                   view, policy);
+  PlacementRequest low_req = RequestOf(low, {100, 100 * kMiB}, 100), high_req = RequestOf(high, {100, 100 * kMiB}, 1000);
+  auto admissions = PlanAdmissions({low_req, high_req}, view, policy);
   ASSERT_EQ(admissions.size(), 2u);
   EXPECT_EQ(admissions[0].run, "demo/high-priority-compress");
-  EXPECT_TRUE(std::holds_alternative<Fit>(admissions[0].decision)) << Describe(admissions[0].decision);
+  ASSERT_TRUE(std::holds_alternative<Grow>(admissions[0].decision)) << Describe(admissions[0].decision);
   EXPECT_EQ(admissions[1].run, "demo/low-priority-scan");
   EXPECT_TRUE(std::holds_alternative<Queue>(admissions[1].decision)) << Describe(admissions[1].decision);
-  EXPECT_EQ(admissions[1].position, 1);
+  EXPECT_EQ(admissions[1].position, 2);
+
+  CapacityView grown = view;
+  const GrowPlan& plan = std::get<Grow>(admissions[0].decision).plan;
+  Instance* vm = grown.FindInstance("demo/small-vm");
+  vm->sockets = plan.sockets_after;
+  vm->memory_bytes = plan.memory_after;
+  grown.ledger.AddHold({high_req.run, "demo/small-vm", high_req.need, 1000, At(1), false, false, ""});
+  PlacementDecision low_after = Place(low_req, grown, policy);
+  ASSERT_TRUE(std::holds_alternative<Queue>(low_after)) << Describe(low_after);
+  EXPECT_NE(std::get<Queue>(low_after).message.find("maxGuest"), std::string::npos) << Describe(low_after);
 }
 
 }  // namespace

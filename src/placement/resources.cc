@@ -10,7 +10,7 @@ std::string Resources::ToString() const {
 
 int64_t LauncherMemoryOverhead(int vcpus, int64_t guest_memory_bytes) {
   int64_t overhead = kLauncherFixedOverheadBytes + int64_t{vcpus} * kLauncherOverheadPerVcpuBytes +
-                     guest_memory_bytes / kLauncherPageTableDivisor;
+                     guest_memory_bytes / 1024 / kLauncherPageTableDivisor * 1024;
   return AlignUp(overhead, kMiB);
 }
 

@@ -38,14 +38,16 @@ inline Resources Min(const Resources& a, const Resources& b) {
 inline constexpr int64_t kMemoryAlignment = 2 * kMiB;
 inline int64_t AlignUp(int64_t v, int64_t a) { return v <= 0 ? 0 : (v + a - 1) / a * a; }
 
-// The virt-launcher pod's requests for a VM of `vcpus` and `guest_memory_bytes`, approximating
-// KubeVirt's renderresources (GetMemoryOverhead) with its defaults:
+// The virt-launcher pod's requests for a VM of `vcpus` and `guest_memory_bytes`, as KubeVirt renders
+// them with its defaults (renderresources.go GetMemoryOverhead, amd64, default devices; the same
+// formula prescient-sim's KubeVirt uses, src/sim/cluster/kubevirt.cc):
 //   cpu    = 100m per vCPU (cpuAllocationRatio 10)
-//   memory = guest + 200 MiB fixed (virt-launcher, its monitor, virtqemud, virtlogd, QEMU itself,
-//            and 16 MiB video RAM) + 8 MiB per vCPU + guest / 512 (page tables), rounded up to 1 MiB.
-// Every capacity and quota decision uses this one formula (and so should a stand-in KubeVirt).
+//   memory = guest + 260 MiB fixed (virt-launcher-monitor 25, virt-launcher 100, virtlogd 25,
+//            virtqemud 40, QEMU 30, IOThread 8, video RAM 32) + 8 MiB per vCPU
+//            + guest / 512 for page tables (in whole KiB), rounded up to whole MiB.
+// Every capacity and quota decision uses this one formula.
 inline constexpr int64_t kLauncherCpuMilliPerVcpu = 100;
-inline constexpr int64_t kLauncherFixedOverheadBytes = 200 * kMiB;
+inline constexpr int64_t kLauncherFixedOverheadBytes = 260 * kMiB;
 inline constexpr int64_t kLauncherOverheadPerVcpuBytes = 8 * kMiB;
 inline constexpr int64_t kLauncherPageTableDivisor = 512;
 

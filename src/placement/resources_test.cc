@@ -12,11 +12,11 @@ TEST(LauncherTest, RequestsTable) {
     Resources want;
   };
   const Case cases[] = {
-      // 200 MiB fixed + 8 MiB per vCPU + guest/512, rounded up to 1 MiB.
-      {1, 1 * kGiB, {100, 1 * kGiB + 200 * kMiB + 8 * kMiB + 2 * kMiB}},
-      {2, 2 * kGiB, {200, 2 * kGiB + 200 * kMiB + 16 * kMiB + 4 * kMiB}},
-      {4, 8 * kGiB, {400, 8 * kGiB + 200 * kMiB + 32 * kMiB + 16 * kMiB}},
-      {2, 3 * kGiB + 2 * kMiB, {200, 3 * kGiB + 2 * kMiB + 200 * kMiB + 16 * kMiB + 7 * kMiB}},  // 6 MiB + 4 KiB -> 7 MiB
+      // 260 MiB fixed + 8 MiB per vCPU + guest/512 (whole KiB), rounded up to 1 MiB.
+      {1, 1 * kGiB, {100, 1 * kGiB + 260 * kMiB + 8 * kMiB + 2 * kMiB}},
+      {2, 2 * kGiB, {200, 2 * kGiB + 260 * kMiB + 16 * kMiB + 4 * kMiB}},
+      {4, 8 * kGiB, {400, 8 * kGiB + 260 * kMiB + 32 * kMiB + 16 * kMiB}},
+      {2, 3 * kGiB + 2 * kMiB, {200, 3 * kGiB + 2 * kMiB + 260 * kMiB + 16 * kMiB + 7 * kMiB}},  // 6 MiB + 4 KiB -> 7 MiB
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(std::to_string(c.vcpus) + " vCPUs, " + std::to_string(c.guest) + " bytes");
