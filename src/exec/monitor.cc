@@ -82,6 +82,8 @@ Status Monitor::Sample(TimePoint now) {
   last_ = now;
   last_cpu_ns_ = st->cpu_usage_ns;
   s.memory_current = st->memory_current;
+  last_file_bytes_ = st->memory_file;
+  last_shmem_bytes_ = st->memory_shmem;
   s.memory_anon = st->memory_anon + st->memory_shmem;
   s.io_read_bytes = st->io_read_bytes;
   s.io_write_bytes = st->io_write_bytes;
@@ -161,12 +163,16 @@ UsageReport Monitor::Finish(TimePoint now, const ExitInfo* exit) {
       r.memory_peak_bytes = v;
       r.memory_peak_source = name;
     }
-  // Nothing saw the command's own memory (it ended before the first sample and below the
-  // launcher's RSS): the kernel's group peak is exact, though it includes page cache.
-  if (r.memory_peak_sampled_hwm_bytes == 0 && wait4_rss == 0 && r.memory_peak_cgroup_bytes &&
-      *r.memory_peak_cgroup_bytes > r.memory_peak_bytes) {
-    r.memory_peak_bytes = *r.memory_peak_cgroup_bytes;
-    r.memory_peak_source = "cgroup_peak";
+  // A run shorter than a few samples may peak unseen. The kernel's group peak is exact but counts
+  // page cache; the cache still charged at the end bounds the cache at the peak (a short run
+  // reclaims nothing), so the group peak minus the final reclaimable cache is its non-cache peak.
+  if (r.duration_seconds < options_.short_run_seconds && r.memory_peak_cgroup_bytes) {
+    int64_t reclaimable = std::max<int64_t>(0, last_file_bytes_ - last_shmem_bytes_);
+    int64_t non_cache = *r.memory_peak_cgroup_bytes - reclaimable;
+    if (non_cache > r.memory_peak_bytes) {
+      r.memory_peak_bytes = non_cache;
+      r.memory_peak_source = "cgroup_peak_minus_cache";
+    }
   }
   r.oom_killed = r.oom_kills > 0;
   r.endpoints.assign(endpoints_.begin(), endpoints_.end());

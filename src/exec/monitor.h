@@ -9,8 +9,9 @@
 //    without swap — and (b) the largest single-process resident high-water mark (VmHWM sampled
 //    from /proc, and ru_maxrss from wait4, the number GNU time reports — used only when it is
 //    above the launcher's own RSS at fork, which the kernel counts in it too). Page cache is
-//    excluded: the kernel reclaims it before it OOM-kills. A run too short for any of these to
-//    see it falls back to the kernel's group peak. memory_peak_source says which one decided.
+//    excluded: the kernel reclaims it before it OOM-kills. A run shorter than short_run_seconds
+//    may peak between samples, so it also considers the kernel's group peak minus the page cache
+//    still charged at its end. memory_peak_source says which measure decided.
 //  - memory_peak_cgroup_bytes is the kernel's own peak of the group including page cache
 //    (v1 memory.max_usage_in_bytes, v2 memory.peak); it overstates need for IO-heavy commands.
 //  - network bytes are whole-guest /proc/net/dev deltas (network_scope "guest"): cgroups do not
@@ -58,7 +59,7 @@ struct UsageReport {
   int64_t memory_peak_bytes = 0;
   std::string memory_peak_kind = "anon_or_process_hwm";
   // Which measure gave memory_peak_bytes: "anon", "process_hwm" (sampled VmHWM), "wait4_maxrss",
-  // "cgroup_peak" (short-run fallback) or "none".
+  // "cgroup_peak_minus_cache" (short runs) or "none".
   std::string memory_peak_source = "none";
   std::optional<int64_t> memory_peak_cgroup_bytes;
   int64_t memory_peak_anon_bytes = 0;       // sampled anon + shmem
@@ -96,6 +97,9 @@ struct MonitorOptions {
   // CPU windows shorter than this (the tail end of a run) are merged with the previous window
   // before they count towards cpu_cores_peak: usage counters lag by up to a scheduler tick.
   double min_window_seconds = 0.05;
+  // Runs shorter than this may peak between samples: their peak also considers the kernel's
+  // group peak less the page cache still charged at the end.
+  double short_run_seconds = 0.1;
 };
 
 class Monitor {
@@ -126,6 +130,8 @@ class Monitor {
   uint64_t last_cpu_ns_ = 0;
   TimePoint prev_window_start_{};
   uint64_t prev_window_cpu_ns_ = 0;
+  int64_t last_file_bytes_ = 0;
+  int64_t last_shmem_bytes_ = 0;
   NetDevCounters net_start_{};
   bool have_net_ = false;
   std::set<std::string> endpoints_;

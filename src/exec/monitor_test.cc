@@ -90,6 +90,7 @@ TEST_F(MonitorTest, MemoryPeakIsTheLargerOfAnonAndProcessHighWaterMark) {
   EXPECT_EQ(r.memory_peak_source, "anon");
 
   // The exit's ru_maxrss (a process that exited between samples) raises the peak.
+  cg.stats.memory_peak = 10 << 20;
   Monitor m2(&cg, &proc);
   m2.Start(At(0));
   ExitInfo e;
@@ -111,14 +112,15 @@ TEST_F(MonitorTest, MaxRssAtTheLaunchersForkSizeIsNotTheCommands) {
   Monitor m(&cg, &proc);
   m.Start(At(0));
   cg.stats.memory_peak = 900 << 10;
+  cg.stats.memory_file = 100 << 10;  // cache still charged at the end
   ExitInfo e;
   e.exited = true;
   e.exit_code = 0;
   e.max_rss_bytes = 30 << 20;
   e.fork_rss_bytes = 30 << 20;
   UsageReport r = m.Finish(At(5), &e);
-  EXPECT_EQ(r.memory_peak_bytes, 900 << 10);
-  EXPECT_EQ(r.memory_peak_source, "cgroup_peak");
+  EXPECT_EQ(r.memory_peak_bytes, 800 << 10);
+  EXPECT_EQ(r.memory_peak_source, "cgroup_peak_minus_cache");
   EXPECT_EQ(r.memory_peak_process_hwm_bytes, 0);
 
   // Above the launcher's size it is the command's own.
