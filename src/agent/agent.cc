@@ -57,6 +57,7 @@ Status Agent::Run() {
   log_.Info("agent started", {{"selector", io.label_selector}});
 
   auto next_duty = clock_->Monotonic();
+  auto next_tick = clock_->Monotonic();
   auto next_resync = clock_->Monotonic() + opt_.resync;
   std::optional<std::chrono::steady_clock::time_point> drain_deadline;
   while (true) {
@@ -76,7 +77,8 @@ Status Agent::Run() {
     std::deque<Event> batch;
     {
       std::unique_lock<std::mutex> l(mu_);
-      cv_.wait_for(l, ctl.NextTickIn(), [&] { return !events_.empty() || (stop_ && !drain_deadline); });
+      auto wait = std::max(std::chrono::steady_clock::duration(0), next_tick - clock_->Monotonic());
+      cv_.wait_for(l, wait, [&] { return !events_.empty() || (stop_ && !drain_deadline); });
       batch.swap(events_);
     }
     for (Event& e : batch) {
@@ -86,7 +88,12 @@ Status Agent::Run() {
         ctl.OnRun(e.obj);
     }
     auto now = clock_->Monotonic();
-    ctl.Tick();
+    // Sampling and reports run on their own schedule, not on every event (events are frequent:
+    // each of our own status writes comes back as one).
+    if (now >= next_tick) {
+      ctl.Tick();
+      next_tick = clock_->Monotonic() + ctl.NextTickIn();
+    }
     if (now >= next_resync && informer.HasSynced()) {
       next_resync = now + opt_.resync;
       for (const auto& o : informer.store().List()) ctl.OnRun(*o);

@@ -244,13 +244,8 @@ void RunController::ClaimAndStart(json obj, const RunView& run, SteadyTp receive
     auto r = api_->UpdateRunStatus(next);
     metrics_->StatusWrite(Seconds(clock_->Monotonic() - t0), r.ok());
     if (r.ok()) {
-      e.state = JournalState::kClaimed;
-      if (auto st = PutJournal(e); !st.ok()) {
-        // The claim is ours in the API; recovery recognises it by pid and boot ID.
-        log.Error("claimed, but cannot journal it; leaving it to recovery", {{"error", st.ToString()}});
-        unresolved_.insert(e.uid);
-        return;
-      }
+      // No journal write here: the API now records the claim, and recovery recognises it as ours
+      // by the pid and boot ID journaled in the Claiming entry (one fsync less before exec).
       log.Info("claimed", {{"resourceVersion", (*r)["metadata"].value("resourceVersion", "")}});
       auto claimed = ParseRun(*r);
       StartClaimed(*r, claimed.ok() ? *claimed : current, e, received);
@@ -320,16 +315,9 @@ void RunController::StartClaimed(const json& obj, const RunView& run, JournalEnt
     ref.pending_conditions.push_back({"DependenciesReady", "True", "NoDependencies", "no dependencies to warm up"});
   }
 
-  e.state = JournalState::kLaunching;
+  // The launch record the ExecEnv writes durably before starting the shim stands for the
+  // journal's Launching state (DecideRecovery treats Claiming + launch record as Launching).
   e.applied = *run.allocation;
-  if (auto st = PutJournal(e); !st.ok()) {
-    log.Error("cannot journal the launch; not starting", {{"error", st.ToString()}});
-    RunResult r;
-    r.reason = "Error";
-    r.message = "agent could not write its journal: " + st.message();
-    Finish(ref, r);
-    return;
-  }
   ref.entry = e;
   LaunchSpec spec{run.uid, run.ns, run.name, run.Argv(), run.env, run.working_dir, *run.allocation};
   auto launched = exec_->Launch(spec);
@@ -341,7 +329,8 @@ void RunController::StartClaimed(const json& obj, const RunView& run, JournalEnt
     Finish(ref, r);
     return;
   }
-  if (received) metrics_->AllocatedToExec(Seconds(clock_->Monotonic() - *received));
+  double to_exec_ms = received ? Seconds(clock_->Monotonic() - *received) * 1000 : -1;
+  if (received) metrics_->AllocatedToExec(to_exec_ms / 1000);
   metrics_->RunStarted();
   e.state = JournalState::kRunning;
   e.shim_pid = launched->shim_pid;
@@ -355,7 +344,10 @@ void RunController::StartClaimed(const json& obj, const RunView& run, JournalEnt
     // The command runs; if we die now recovery sees Launching + a live cgroup and reattaches.
     log.Error("cannot journal the running state", {{"error", st.ToString()}});
   }
-  log.Info("started", {{"cgroup", e.cgroup}, {"shimPid", e.shim_pid}, {"argv0", spec.argv.empty() ? "" : spec.argv[0]}});
+  log.Info("started", {{"cgroup", e.cgroup},
+                       {"shimPid", e.shim_pid},
+                       {"argv0", spec.argv.empty() ? "" : spec.argv[0]},
+                       {"eventToShimMs", to_exec_ms}});
 }
 
 void RunController::ApplyGrowth(Active& a, const RunView& run) {
@@ -421,7 +413,8 @@ void RunController::SampleAndReport(Active& a) {
     Finish(a, r);
     return;
   }
-  if (!exec_->Alive(a.uid, a.entry.shim_pid)) {
+  bool has_processes = s.ok() && s->has_processes;
+  if (!has_processes && !exec_->Alive(a.uid, a.entry.shim_pid)) {
     // Re-check: the shim may have written its record between the two calls.
     if (auto exit = exec_->PollExit(a.uid)) {
       Finish(a, ResultFromExit(*exit, a.usage.oom_kills, a.timed_out));
@@ -619,7 +612,8 @@ void RunController::ResolveEntry(const JournalEntry& e) {
     return;
   }
   unresolved_.erase(e.uid);
-  bool started = e.state == JournalState::kLaunching || e.state == JournalState::kRunning;
+  in.launch_recorded = exec_->LaunchRecorded(e.uid);
+  bool started = e.state == JournalState::kLaunching || e.state == JournalState::kRunning || in.launch_recorded;
   std::optional<ExitRecord> exit = started ? exec_->PollExit(e.uid) : std::nullopt;
   in.exit_record = exit.has_value();
   in.cgroup_exists = started && exec_->CgroupExists(e.uid);

@@ -415,3 +415,16 @@ TEST_F(RecoveryTest, ApiUnreachableAtStartIsRetried) {
 
 }  // namespace
 }  // namespace prescient::agent
+
+namespace prescient::agent {
+namespace {
+
+TEST_F(ControllerTest, TwoDurableWritesBeforeExec) {
+  // Claiming (before the claim), then the ExecEnv's launch record; Running after the shim started.
+  ctl_->OnRun(Allocated("r1"));
+  EXPECT_EQ(exec_.launches(), 1);
+  EXPECT_EQ(journal_.writes(), 2) << "Claiming + Running";
+}
+
+}  // namespace
+}  // namespace prescient::agent

@@ -104,6 +104,12 @@ RecoveryDecision DecideRecovery(const RecoveryInput& in, const AgentIdentity& se
       return {RecoveryAction::kResendFinal, "final report not yet acknowledged"};
     case JournalState::kClaiming:
     case JournalState::kClaimed: {
+      if (in.launch_recorded) {
+        // Launched (or about to be) after the claim: the same rules as Launching.
+        RecoveryInput launching = in;
+        launching.entry.state = JournalState::kLaunching;
+        return DecideRecovery(launching, self);
+      }
       if (!in.api) return {RecoveryAction::kForget, "claimed but the CommandRun is gone"};
       if (in.api->Terminal()) return {RecoveryAction::kForget, "already " + in.api->phase};
       if (!in.api->claim) {

@@ -73,6 +73,7 @@ struct RecoveryInput {
   bool cgroup_exists = false;
   bool process_alive = false;  // the shim or any process in the run's cgroup still lives
   bool exit_record = false;    // the shim's exit record exists in the state dir
+  bool launch_recorded = false;  // the launch record exists: the command may have started
 };
 
 struct RecoveryDecision {

@@ -97,6 +97,7 @@ TEST(DecideRecovery, Table) {
     std::optional<RunView> api;
     bool cgroup, alive, exit;
     RecoveryAction want;
+    bool launch_recorded = false;
   };
   const Case cases[] = {
       {"claiming, claim never landed", JournalState::kClaiming, allocated, false, false, false, RecoveryAction::kResumeClaim},
@@ -115,9 +116,12 @@ TEST(DecideRecovery, Table) {
       {"finished, run deleted", JournalState::kFinished, std::nullopt, false, false, true, RecoveryAction::kForget},
       {"reported tombstone", JournalState::kReported, done, false, false, false, RecoveryAction::kKeepTombstone},
       {"reported, deleted", JournalState::kReported, std::nullopt, false, false, false, RecoveryAction::kForget},
+      {"claiming + launch record, alive", JournalState::kClaiming, ours, true, true, false, RecoveryAction::kReattach, true},
+      {"claiming + launch record, exited", JournalState::kClaiming, ours, true, false, true, RecoveryAction::kFinalize, true},
+      {"claiming + launch record, nothing", JournalState::kClaiming, ours, false, false, false, RecoveryAction::kReportLost, true},
   };
   for (const Case& c : cases) {
-    RecoveryInput in{entry(c.state), c.api, c.cgroup, c.alive, c.exit};
+    RecoveryInput in{entry(c.state), c.api, c.cgroup, c.alive, c.exit, c.launch_recorded};
     RecoveryDecision d = DecideRecovery(in, Self());
     EXPECT_EQ(RecoveryActionName(d.action), std::string(RecoveryActionName(c.want))) << c.what << " (" << d.reason << ")";
   }

@@ -90,7 +90,10 @@ class ExecEnv {
   virtual std::vector<DependencyCheck> WarmUp(const std::vector<Dependency>& deps) = 0;
   // Creates the run's cgroup with `limits` and starts the command under a shim that outlives the
   // agent and records the exit in the state dir.
+  // The launch record is written durably before the shim starts; it doubles as the journal's
+  // "Launching" mark (one fsync less on the Allocated → exec path). True once written.
   virtual Result<Launched> Launch(const LaunchSpec& spec) = 0;
+  virtual bool LaunchRecorded(const std::string& uid) = 0;
   virtual Result<Sample> SampleRun(const std::string& uid) = 0;
   virtual Status SetLimits(const std::string& uid, const Allocation& limits) = 0;
   // The shim's exit record, once the command has ended.

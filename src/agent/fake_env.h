@@ -230,11 +230,17 @@ class FakeExecEnv : public ExecEnv {
     procs_[spec.uid] = p;
     return Launched{1000 + launches_, "prescient/" + spec.uid, "2026-11-28T06:59:00Z"};
   }
+  bool LaunchRecorded(const std::string& uid) override {
+    std::lock_guard<std::mutex> l(mu_);
+    return procs_.count(uid) > 0;
+  }
   Result<Sample> SampleRun(const std::string& uid) override {
     std::lock_guard<std::mutex> l(mu_);
     auto it = procs_.find(uid);
     if (it == procs_.end() || !it->second.cgroup) return NotFoundError("no cgroup for " + uid);
-    return it->second.sample;
+    Sample s = it->second.sample;
+    s.has_processes = it->second.alive;
+    return s;
   }
   Status SetLimits(const std::string& uid, const Allocation& limits) override {
     std::lock_guard<std::mutex> l(mu_);

@@ -233,6 +233,10 @@ Result<Launched> HostExecEnv::Launch(const LaunchSpec& spec) {
   return out;
 }
 
+bool HostExecEnv::LaunchRecorded(const std::string& uid) {
+  return access(RunFile(uid, ".spec.json").c_str(), F_OK) == 0;
+}
+
 Result<HostExecEnv::Tracked*> HostExecEnv::TrackLocked(const std::string& uid) {
   auto it = runs_.find(uid);
   if (it != runs_.end()) return &it->second;

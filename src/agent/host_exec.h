@@ -46,6 +46,7 @@ class HostExecEnv : public ExecEnv {
 
   std::vector<DependencyCheck> WarmUp(const std::vector<Dependency>& deps) override;
   Result<Launched> Launch(const LaunchSpec& spec) override;
+  bool LaunchRecorded(const std::string& uid) override;
   Result<Sample> SampleRun(const std::string& uid) override;
   Status SetLimits(const std::string& uid, const Allocation& limits) override;
   std::optional<ExitRecord> PollExit(const std::string& uid) override;

@@ -1,0 +1,287 @@
+// prescient-agent benchmark (a program, not a test): the real agent binary against prescient-sim.
+//  1. Latency from the Allocated status write to the command's exec: the command is `date +%s%N`
+//     run without a shell, so its output is the wall-clock time of its own exec; the latency is
+//     that minus the time just before the PATCH that set phase=Allocated. This includes the API
+//     round trip and the watch delivery, so it bounds "Allocated watch event → exec" from above;
+//     the agent's own part (event received → shim running) is taken from its "started" log lines.
+//  2. Sampling overhead: 20 concurrent commands sampled at 1 s (reports every 5 s); the agent
+//     process's CPU time (utime + stime from /proc) over a measurement window, as a share of one
+//     core. The shims' CPU is reported separately (they only wait).
+// Prints a table and writes docs/bench/agent.json (or the path given as the first argument).
+// Needs root and cgroups, the prescient-agent and prescient-sim binaries (PRESCIENT_SIM).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "api/constants.h"
+#include "common/clock.h"
+#include "kube/config.h"
+#include "kube/rest_client.h"
+#include "testing/sim_process.h"
+
+using nlohmann::json;
+using namespace prescient;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kNs = "agents";
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream b;
+  b << in.rdbuf();
+  return b.str();
+}
+
+// utime + stime of a process in seconds.
+double ProcessCpuSeconds(pid_t pid) {
+  std::string stat = ReadAll("/proc/" + std::to_string(pid) + "/stat");
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream in(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i)
+    if (i == 14 || i == 15) ticks += std::stod(field);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class Bench {
+ public:
+  int Run(const std::string& out_path) {
+    if (geteuid() != 0) return Fail("needs root (the agent creates cgroups)");
+    if (access(PRESCIENT_AGENT_BINARY, X_OK) != 0) return Fail(std::string("no agent binary at ") + PRESCIENT_AGENT_BINARY);
+    testing::SimOptions so;
+    so.scenario = std::string(PRESCIENT_SOURCE_DIR) + "/tests/agent/testdata/agent-scenario.yaml";
+    auto sim = testing::SimProcess::Start(so);
+    if (!sim.ok()) return Fail("prescient-sim: " + sim.status().ToString());
+    sim_ = std::move(*sim);
+    auto crds = testing::RunKubectl(sim_->kubeconfig(), {"apply", "-f", std::string(PRESCIENT_SOURCE_DIR) + "/crds/"});
+    if (crds.exit_code != 0) return Fail("applying crds: " + crds.ToString());
+    auto cfg = kube::LoadKubeconfig({sim_->kubeconfig()}, "", true);
+    if (!cfg.ok()) return Fail(cfg.status().ToString());
+    auto client = kube::NewRestClient(*cfg);
+    if (!client.ok()) return Fail(client.status().ToString());
+    client_ = std::move(*client);
+    char tmpl[] = "/tmp/agent-bench-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    parent_ = "prescient-agent-bench-" + std::to_string(getpid());
+    for (int i = 0; i < 400; ++i) {
+      auto vmi = client_->Get({"kubevirt.io", "v1", "virtualmachineinstances", "VirtualMachineInstance", true}, kNs, "vm-a");
+      if (vmi.ok() && (*vmi)["status"].contains("currentCPUTopology")) break;
+      std::this_thread::sleep_for(50ms);
+    }
+    if (!StartAgent()) return Fail("cannot start the agent");
+
+    json result = {{"machine", {{"cpus", std::thread::hardware_concurrency()}}}};
+    result["latency"] = Latency(30);
+    result["overhead"] = Overhead(20, 20s);
+    StopAgent();
+    for (const char* h : {"memory", "cpu,cpuacct", "cpu", "cpuacct", "blkio", "pids", ""})
+      rmdir((std::string("/sys/fs/cgroup/") + h + "/" + parent_).c_str());
+    std::filesystem::remove_all(dir_);
+
+    std::printf("\nprescient-agent benchmark (%u CPUs, shared machine)\n", std::thread::hardware_concurrency());
+    std::printf("%-52s %12s %10s\n", "metric", "value", "target");
+    auto& l = result["latency"];
+    auto& o = result["overhead"];
+    std::printf("%-52s %9.1f ms %10s\n", "Allocated write -> exec, p50 (end to end)", l["endToEndMs"]["p50"].get<double>(), "<= 20 ms");
+    std::printf("%-52s %9.1f ms %10s\n", "Allocated write -> exec, p90", l["endToEndMs"]["p90"].get<double>(), "");
+    std::printf("%-52s %9.1f ms %10s\n", "Allocated write -> exec, max", l["endToEndMs"]["max"].get<double>(), "");
+    std::printf("%-52s %9.1f ms %10s\n", "  of which: status write -> watch event at agent, p50", l["writeToEventMs"]["p50"].get<double>(), "");
+    std::printf("%-52s %9.1f ms %10s\n", "  of which: watch event -> shim running, p50", l["eventToShimMs"]["p50"].get<double>(), "");
+    std::printf("%-52s %9.2f %% %10s\n", "agent CPU, 20 commands sampled at 1 s (of one core)", o["agentCpuPercentOfCore"].get<double>(), "<= 1 %");
+    std::printf("%-52s %9.2f %% %10s\n", "shims' CPU, all 20 together (of one core)", o["shimsCpuPercentOfCore"].get<double>(), "");
+    std::filesystem::create_directories(std::filesystem::path(out_path).parent_path());
+    std::ofstream(out_path) << result.dump(2) << "\n";
+    std::printf("\nwrote %s\n", out_path.c_str());
+    return 0;
+  }
+
+ private:
+  int Fail(const std::string& why) {
+    std::fprintf(stderr, "agent_bench: %s\n", why.c_str());
+    StopAgent();
+    return 1;
+  }
+
+  bool StartAgent() {
+    agent_log_ = dir_ + "/agent.log";
+    std::vector<std::string> args = {PRESCIENT_AGENT_BINARY, "--kubeconfig", sim_->kubeconfig(), "--instance", "vm-a",
+                                     "--namespace", kNs, "--state-dir", dir_ + "/state", "--log-dir", dir_ + "/logs",
+                                     "--cgroup-parent", parent_, "--metrics-bind-address", "0",
+                                     "--sample-interval", "1s", "--report-interval", "5s"};
+    agent_ = fork();
+    if (agent_ == 0) {
+      int fd = open(agent_log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    return agent_ > 0;
+  }
+  void StopAgent() {
+    if (agent_ <= 0) return;
+    kill(agent_, SIGTERM);
+    int st;
+    waitpid(agent_, &st, 0);
+    agent_ = -1;
+  }
+
+  bool Create(const std::string& name, const json& spec_command) {
+    json run = {{"apiVersion", api::kApiVersion},
+                {"kind", "CommandRun"},
+                {"metadata", {{"name", name}, {"namespace", kNs}, {"labels", {{api::kInstanceLabel, "vm-a"}}}}},
+                {"spec", spec_command}};
+    run["spec"]["target"] = {{"vmName", "vm-a"}};
+    return client_->Create(api::kCommandRuns, run).ok();
+  }
+  bool Allocate(const std::string& name) {
+    kube::PatchOptions po;
+    po.subresource = "status";
+    json status = {{"status", {{"phase", "Allocated"},
+                               {"allocation", {{"instanceID", "vm-a"}, {"cpuCores", "500m"}, {"memory", "64Mi"}}}}}};
+    return client_->Patch(api::kCommandRuns, kNs, name, kube::PatchType::kMerge, status, po).ok();
+  }
+  std::string Phase(const std::string& name) {
+    auto r = client_->Get(api::kCommandRuns, kNs, name);
+    return r.ok() ? (*r)["status"].value("phase", "") : "";
+  }
+
+  json Latency(int n) {
+    std::vector<double> end_to_end;
+    std::map<std::string, int64_t> t0;
+    for (int i = 0; i < n; ++i) Create("lat-" + std::to_string(i), {{"args", {"/usr/bin/date", "+%s%N"}}});
+    for (int i = 0; i < n; ++i) {
+      std::string name = "lat-" + std::to_string(i);
+      t0[name] = NowNs();
+      Allocate(name);
+      std::this_thread::sleep_for(100ms);  // one at a time: latency, not throughput
+    }
+    for (auto& [name, start] : t0) {
+      for (int k = 0; k < 400; ++k) {
+        auto r = client_->Get(api::kCommandRuns, kNs, name);
+        if (r.ok() && (*r)["status"].value("phase", "") == "Succeeded") {
+          std::string out = (*r)["status"]["result"].value("outputTail", "");
+          if (!out.empty()) end_to_end.push_back(static_cast<double>(std::stoll(out) - start) / 1e6);
+          break;
+        }
+        std::this_thread::sleep_for(50ms);
+      }
+    }
+    std::vector<double> in_agent, to_event;
+    std::istringstream log(ReadAll(agent_log_));
+    for (std::string line; std::getline(log, line);) {
+      json j = json::parse(line, nullptr, false);
+      if (!j.is_object() || j.value("msg", "") != "started" || !j.contains("eventToShimMs")) continue;
+      in_agent.push_back(j["eventToShimMs"].get<double>());
+      // When the watch event reached the agent: the log line's time minus the in-agent part.
+      Clock::TimePoint ts;
+      auto it = t0.find(j.value("name", ""));
+      if (it != t0.end() && ParseRfc3339(j.value("ts", ""), &ts)) {
+        double started_ms = static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(ts.time_since_epoch()).count()) / 1e3;
+        to_event.push_back(started_ms - j["eventToShimMs"].get<double>() - static_cast<double>(it->second) / 1e6);
+      }
+    }
+    auto stats = [](const std::vector<double>& v) {
+      return json{{"n", v.size()}, {"p50", Percentile(v, 0.5)}, {"p90", Percentile(v, 0.9)},
+                  {"max", v.empty() ? 0.0 : *std::max_element(v.begin(), v.end())}};
+    };
+    return {{"runs", n},
+            {"endToEndMs", stats(end_to_end)},
+            {"writeToEventMs", stats(to_event)},
+            {"eventToShimMs", stats(in_agent)}};
+  }
+
+  json Overhead(int n, std::chrono::seconds window) {
+    for (int i = 0; i < n; ++i) {
+      std::string name = "load-" + std::to_string(i);
+      // Two processes per run (a shell and its child) so /proc sampling has something to walk.
+      Create(name, {{"command", "sleep 120 & sleep 120; wait"}});
+      Allocate(name);
+    }
+    for (int k = 0; k < 600; ++k) {
+      int running = 0;
+      for (int i = 0; i < n; ++i) running += Phase("load-" + std::to_string(i)) == "Running";
+      if (running == n) break;
+      std::this_thread::sleep_for(100ms);
+    }
+    std::this_thread::sleep_for(6s);  // past the first reports and the start-up work
+    auto shim_pids = [&]() {
+      std::vector<pid_t> pids;
+      for (auto& e : std::filesystem::directory_iterator("/proc")) {
+        std::string name = e.path().filename();
+        if (!std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+        std::string cmd = ReadAll(e.path().string() + "/cmdline");
+        if (cmd.find(dir_ + "/state/runs/") != std::string::npos && cmd.find("shim") != std::string::npos)
+          pids.push_back(std::stoi(name));
+      }
+      return pids;
+    };
+    auto shims = shim_pids();
+    auto sum = [&](const std::vector<pid_t>& v) {
+      double s = 0;
+      for (pid_t p : v) s += ProcessCpuSeconds(p);
+      return s;
+    };
+    double agent0 = ProcessCpuSeconds(agent_), shims0 = sum(shims);
+    auto w0 = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(window);
+    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+    double agent_cpu = ProcessCpuSeconds(agent_) - agent0, shims_cpu = sum(shims) - shims0;
+    // Cancel the load: deleting a CommandRun makes the agent stop its command.
+    for (int i = 0; i < n; ++i)
+      client_->Delete(api::kCommandRuns, kNs, "load-" + std::to_string(i));
+    for (int k = 0; k < 300 && !shim_pids().empty(); ++k) std::this_thread::sleep_for(100ms);
+    return {{"concurrentRuns", n},
+            {"sampleIntervalSeconds", 1},
+            {"reportIntervalSeconds", 5},
+            {"windowSeconds", wall},
+            {"shims", shims.size()},
+            {"agentCpuSeconds", agent_cpu},
+            {"agentCpuPercentOfCore", 100 * agent_cpu / wall},
+            {"shimsCpuPercentOfCore", 100 * shims_cpu / wall}};
+  }
+
+  std::unique_ptr<testing::SimProcess> sim_;
+  std::unique_ptr<kube::Client> client_;
+  std::string dir_, parent_, agent_log_;
+  pid_t agent_ = -1;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string out = argc > 1 ? argv[1] : std::string(PRESCIENT_SOURCE_DIR) + "/docs/bench/agent.json";
+  return Bench().Run(out);
+}
