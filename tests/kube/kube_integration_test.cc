@@ -343,7 +343,7 @@ TEST_F(KubeIntegrationTest, TwoElectorsNeverBothLead) {
     c.lease_namespace = kNs;
     c.lease_name = "kube-it-leader";
     c.identity = id;
-    c.lease_duration = 2s;
+    c.lease_duration = 3s;  // 1.5 s of margin over the renew deadline, for a loaded CI machine
     c.renew_deadline = 1500ms;
     c.retry_period = 200ms;
     return c;
