@@ -57,7 +57,7 @@ class Informer {
   Informer& operator=(const Informer&) = delete;
 
   // Before or after Start(). A handler added after the first list first receives every cached object
-  // as an add.
+  // as an add (identity-only objects under store_metadata_only: add those handlers before Start()).
   void AddEventHandlers(EventHandlers handlers);
   void AddIndexer(const std::string& name, IndexFunc fn) { store_.AddIndexer(name, std::move(fn)); }
 
