@@ -120,10 +120,19 @@ class ClusterImpl : public Cluster {
         cv_.wait_for(l, wait);
         continue;
       }
+      // At most one pass per kMinPassInterval: every pass lists what it needs, so a burst of
+      // writes (thousands of pods) must not turn into thousands of passes. Level-based: one pass
+      // covers every change that landed before it.
+      // (Real time, not the injected clock: this limits CPU, not simulated behaviour.)
+      auto real_now = std::chrono::steady_clock::now();
+      auto earliest = last_pass_ + kMinPassInterval;
+      if (real_now < earliest) {
+        cv_.wait_until(l, earliest);
+        continue;
+      }
       dirty_ = false;
+      last_pass_ = real_now;
       l.unlock();
-      // Let a burst of changes land before the pass (level-based: one pass covers them all).
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
       Status s = RunOnce();
       l.lock();
       next_wake_ = ctx_.next_wake;
@@ -134,7 +143,9 @@ class ClusterImpl : public Cluster {
     }
   }
 
+  static constexpr std::chrono::milliseconds kMinPassInterval{10};
   Context ctx_;
+  std::chrono::steady_clock::time_point last_pass_{};
   std::mutex pass_mu_;
   std::mutex mu_;
   std::condition_variable cv_;
