@@ -32,6 +32,8 @@ struct Caches {
   const kube::Store* pools = nullptr;
   const kube::Store* priority_classes = nullptr;  // may be null
   const kube::Store* leases = nullptr;            // may be null (agent heartbeats)
+  const kube::Store* endpoints = nullptr;         // may be null (dependencies)
+  const kube::Store* deployments = nullptr;       // may be null (dependencies)
 };
 
 // The index functions (the manager adds them to informers, tests to bare stores).

@@ -156,6 +156,21 @@ Result<kube::ReconcileResult> CommandRunReconciler::PlaceAndAllocate(Json obj, a
   }
   run.status.prediction = st.prediction;
 
+  // Dependencies: wake what is scaled to zero now, so it is up by the time the run is placed.
+  DependencyGate gate = EvaluateDependencies(run, Lookup());
+  for (const auto& [dep, replicas] : gate.wake) {
+    if (Status ws = WakeDeployment(dep.ns, dep.name, replicas); !ws.ok()) return ws;
+    d_.events->Record(obj, kube::kEventNormal, "WakingDependency",
+                      "scaling Deployment " + dep.ns + "/" + dep.name + " to " + std::to_string(replicas) + " ahead of the run");
+  }
+  if (!gate.ready) {
+    api::SetCondition(&st.conditions, {api::kConditionDependenciesReady, api::ConditionStatus::kFalse, gen, {},
+                                       "DependenciesNotReady", gate.message},
+                      now);
+  } else {
+    api::RemoveCondition(&st.conditions, api::kConditionDependenciesReady);  // the agent's warm-up sets it
+  }
+
   AdmissionResult adm;
   api::Allocation alloc;
   Json written;
@@ -165,7 +180,24 @@ Result<kube::ReconcileResult> CommandRunReconciler::PlaceAndAllocate(Json obj, a
     PlacementRequest req = RequestFor(run, s);
     adm = AdmitInOrder(req, PendingRequests(ns, s), s, d_.policy);
     alloc = AllocationFor(req, adm.plan, s);
+    if (adm.plan.kind == PlanKind::kFit && !gate.ready) {
+      // Not bound before its dependencies are ready: Endpoints/Deployment events bring it back.
+      adm.plan.kind = PlanKind::kQueue;
+      adm.plan.reason = "DependenciesNotReady";
+      adm.plan.message = gate.message;
+      adm.position = 1;
+    }
     const PlacementPlan& plan = adm.plan;
+
+    if (plan.kind == PlanKind::kQueue && req.priority > 0) {
+      if (auto pre = SelectVictims(req, s, d_.policy)) {
+        for (const auto& v : pre->victims) {
+          if (Status ps = Preempt(v, run); !ps.ok()) return ps;
+        }
+        // Place again once the victims' released room is visible (the assume cache has it now).
+        return kube::ReconcileResult{std::chrono::milliseconds(1)};
+      }
+    }
 
     // Side effects the status depends on, each idempotent.
     if (plan.kind == PlanKind::kGrow) {
@@ -252,11 +284,23 @@ Result<kube::ReconcileResult> CommandRunReconciler::CheckGrowth(Json obj, api::C
     std::lock_guard<std::mutex> lock(place_mu_);
     ClusterSnapshot s = Snapshot(ns);
     const InstanceView* inst = InstanceOf(s, run);
-    // Wait for KubeVirt: VMI events wake this run up again.
-    if (inst && inst->hotplug_in_flight) return kube::ReconcileResult{};
+    if (inst && inst->hotplug_in_flight) {
+      // Wait for KubeVirt (VMI events wake this run up again), keeping the quota headroom the
+      // migration's second pod needs: other pods may have taken it since the growth was planned.
+      GrowPlan g;
+      MigrationPodEstimate(*inst, inst->desired_sockets, inst->desired_guest, d_.policy, &g.new_pod_cpu_milli,
+                           &g.new_pod_memory_bytes);
+      std::string blocked;
+      QuotaForMigrationPod(ns, s, &g, &blocked);
+      if (g.quota_cpu_milli || g.quota_memory_bytes) {
+        if (Status qs = RaiseQuota(ns, g); !qs.ok()) return qs;
+      }
+      return kube::ReconcileResult{};
+    }
     std::string key = inst ? ns + "/" + inst->name : "";
-    bool fits = inst && inst->running && s.HeldCpuMilli(key) <= inst->CpuMilli() &&
-                s.HeldMemoryBytes(key) <= inst->memory_bytes;
+    bool fits = inst && inst->running &&
+                s.HeldCpuMilli(key) <= inst->CpuMilli() - d_.policy.guest_reserved_cpu_milli &&
+                s.HeldMemoryBytes(key) <= inst->memory_bytes - d_.policy.guest_reserved_memory_bytes;
     api::CommandRunStatus st = run.status;
     if (fits) {
       st.phase = api::RunPhase::kAllocated;
@@ -435,7 +479,13 @@ void CommandRunReconciler::Assume(const Json& written) {
   api::CommandRun run = api::CommandRunFromJson(written, &errs);
   Assumed a;
   a.rv = RvOf(written);
-  a.holding = HoldingFromRun(run, run.spec.priority.value_or(0));
+  std::map<std::string, int32_t> classes;
+  if (run.spec.priority_class_name && d_.caches.priority_classes) {
+    if (auto pc = d_.caches.priority_classes->Get(*run.spec.priority_class_name)) {
+      classes[*run.spec.priority_class_name] = pc->value("value", 0);
+    }
+  }
+  a.holding = HoldingFromRun(run, RunPriority(run, classes));
   a.pending = !a.holding && !api::IsTerminal(run.status.phase);
   std::lock_guard<std::mutex> lock(assumed_mu_);
   assumed_[run.Key()] = a;
@@ -697,6 +747,90 @@ Status CommandRunReconciler::EnsureProvisioningRequest(const api::CommandRun& ru
   }
   if (p.status().code() == Code::kAlreadyExists) return Status::Ok();
   return p.status();
+}
+
+Status CommandRunReconciler::Preempt(const std::string& victim_key, const api::CommandRun& by) {
+  kube::ObjectPtr cached = d_.caches.runs->Get(victim_key);
+  if (!cached) return Status::Ok();
+  Json obj = *cached;
+  api::FieldErrors errs;
+  api::CommandRun victim = api::CommandRunFromJson(obj, &errs);
+  if (victim.status.agent ||
+      (!api::HoldsAllocation(victim.status.phase) && victim.status.phase != api::RunPhase::kAllocating)) {
+    return Status(Code::kConflict, "preemption victim " + victim_key + " started or released meanwhile");
+  }
+  if (obj["metadata"].contains("labels") && obj["metadata"]["labels"].contains(api::kInstanceLabel)) {
+    obj["metadata"]["labels"].erase(api::kInstanceLabel);
+    auto u = d_.client->Update(api::kCommandRuns, obj);
+    if (!u.ok()) return u.status();
+    obj = *u;
+  }
+  api::Time now = d_.clock->Now();
+  api::CommandRunStatus st = victim.status;
+  st.phase = api::RunPhase::kQueued;
+  st.allocation.reset();
+  api::QueueStatus q = st.queue.value_or(api::QueueStatus{});
+  q.reason = "Preempted";
+  q.message = "preempted by higher-priority run " + by.metadata.name;
+  q.preempted_by = by.metadata.name;
+  if (!q.since) q.since = now;
+  st.queue = q;
+  api::SetCondition(&st.conditions, {api::kConditionAllocated, api::ConditionStatus::kFalse, victim.metadata.generation, {},
+                                     "Preempted", q.message},
+                    now);
+  auto w = WriteStatus(obj, victim, st);
+  if (!w.ok()) return w.status();
+  Assume(*w);
+  if (d_.metrics) d_.metrics->Preemption();
+  d_.events->Record(*w, kube::kEventNormal, "Preempted", q.message);
+  log_.Info("preempted", {{"namespace", victim.metadata.ns}, {"name", victim.metadata.name}, {"by", by.metadata.name}});
+  return Status::Ok();
+}
+
+DependencyLookup CommandRunReconciler::Lookup() const {
+  DependencyLookup l;
+  const kube::Store* eps = d_.caches.endpoints;
+  const kube::Store* deps = d_.caches.deployments;
+  l.service_ready = [eps](const std::string& ns, const std::string& name) -> std::optional<bool> {
+    if (!eps) return std::nullopt;
+    kube::ObjectPtr e = eps->Get(ns + "/" + name);
+    if (!e) return std::nullopt;
+    if (e->contains("subsets") && (*e)["subsets"].is_array()) {
+      for (const auto& sub : (*e)["subsets"]) {
+        if (sub.contains("addresses") && sub["addresses"].is_array() && !sub["addresses"].empty()) return true;
+      }
+    }
+    return false;
+  };
+  l.deployment = [deps](const std::string& ns, const std::string& name) -> std::optional<DependencyLookup::DeploymentState> {
+    if (!deps) return std::nullopt;
+    kube::ObjectPtr d = deps->Get(ns + "/" + name);
+    if (!d) return std::nullopt;
+    DependencyLookup::DeploymentState st;
+    st.replicas = (*d)["spec"].value("replicas", 1);
+    st.ready = d->contains("status") ? (*d)["status"].value("readyReplicas", 0) : 0;
+    const auto& meta = (*d)["metadata"];
+    if (meta.contains("annotations") && meta["annotations"].contains(api::kScaleFromZeroAnnotation)) {
+      std::string v = meta["annotations"].value(api::kScaleFromZeroAnnotation, "");
+      try {
+        st.wake_replicas = v == "true" ? 1 : std::max(0, std::stoi(v));
+      } catch (...) {
+        st.wake_replicas = 0;  // malformed: leave the Deployment alone
+      }
+    }
+    return st;
+  };
+  return l;
+}
+
+Status CommandRunReconciler::WakeDeployment(const std::string& ns, const std::string& name, int replicas) {
+  Json ops = Json::array({{{"op", "test"}, {"path", "/spec/replicas"}, {"value", 0}},
+                          {{"op", "replace"}, {"path", "/spec/replicas"}, {"value", replicas}}});
+  auto r = d_.client->Patch(resources::kDeployment, ns, name, kube::PatchType::kJson, ops);
+  // A failed test means someone scaled it meanwhile: nothing left to wake.
+  if (!r.ok() && r.status().code() != Code::kConflict && r.status().code() != Code::kInvalid) return r.status();
+  log_.Info("woke dependency", {{"namespace", ns}, {"name", name}, {"replicas", replicas}});
+  return Status::Ok();
 }
 
 Status CommandRunReconciler::ScalePool(const std::string& ns, const std::string& pool, int replicas) {

@@ -28,6 +28,7 @@
 #include "controller/plan.h"
 #include "controller/policy.h"
 #include "controller/predictor.h"
+#include "controller/steps.h"
 #include "history/store.h"
 #include "kube/client.h"
 #include "kube/controller.h"
@@ -73,6 +74,12 @@ class CommandRunReconciler : public kube::Reconciler {
   Status PatchVmSize(const std::string& ns, const std::string& vm, const GrowPlan& g);
   Status EnsureProvisioningRequest(const api::CommandRun& run, const std::string& instance_key, const GrowPlan& g);
   Status ScalePool(const std::string& ns, const std::string& pool, int replicas);
+  DependencyLookup Lookup() const;
+  Status WakeDeployment(const std::string& ns, const std::string& name, int replicas);
+  // Takes the allocation back from a run that has not started: label off first (the agent acts on
+  // it), then status back to Queued. Both writes are resourceVersion-guarded, so an agent claim
+  // that lands first makes this fail (409) and the run keeps its room.
+  Status Preempt(const std::string& victim_key, const api::CommandRun& by);
 
   // The assume cache: our own status writes not yet visible in the informer cache.
   void Assume(const Json& written);

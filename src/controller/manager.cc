@@ -77,8 +77,11 @@ Manager::Manager(ManagerOptions options) : o_(std::move(options)) {
   kube::Informer* pools = add(resources::kVirtualMachinePool);
   kube::Informer* pcs = add(resources::kPriorityClass);
   kube::Informer* leases = add(kube::resources::kLease);
+  kube::Informer* endpoints = add(resources::kEndpoints);
+  kube::Informer* deployments = add(resources::kDeployment);
   caches_ = {&runs_->store(), &reservations_->store(), &vmis->store(), &vms->store(), &pods->store(),
-             &nodes->store(), &quotas->store(), &pools->store(), &pcs->store(), &leases->store()};
+             &nodes->store(), &quotas->store(), &pools->store(), &pcs->store(), &leases->store(),
+             &endpoints->store(), &deployments->store()};
 
   run_queue_ = std::make_unique<kube::WorkQueue>(o_.clock);
   reservation_queue_ = std::make_unique<kube::WorkQueue>(o_.clock);
@@ -119,6 +122,8 @@ Manager::Manager(ManagerOptions options) : o_(std::move(options)) {
   kube::EventHandlers by_ns{ns_changed, [ns_changed](const kube::ObjectPtr&, const kube::ObjectPtr& o) { ns_changed(o); },
                             ns_changed};
   quotas->AddEventHandlers(by_ns);
+  endpoints->AddEventHandlers(by_ns);  // a dependency became ready
+  deployments->AddEventHandlers(by_ns);
   pools->AddEventHandlers(by_ns);
   vms->AddEventHandlers(by_ns);
   auto vmi_changed = [this](const kube::ObjectPtr& o) {

@@ -58,7 +58,7 @@ api::Prediction ModelPredictor::Predict(const api::CommandRun& run) {
     api::Dependency dep;
     dep.host = d.host;
     dep.port = d.port;
-    dep.kind = api::DependencyKind::kEndpoint;
+    dep.kind = api::DependencyKind::kService;  // counts only if such a Service exists
     if (!dep.host.empty() && dep.port > 0) out.dependencies.push_back(dep);
   }
   return out;

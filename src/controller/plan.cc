@@ -85,6 +85,10 @@ Remaining ReservedForOthers(const std::string& instance, const std::string& mine
   return out;
 }
 
+// What runs may use of an instance: its size minus what the guest OS keeps.
+int64_t UsableCpu(const InstanceView& i, const ControllerPolicy& p) { return i.CpuMilli() - p.guest_reserved_cpu_milli; }
+int64_t UsableMem(const InstanceView& i, const ControllerPolicy& p) { return i.memory_bytes - p.guest_reserved_memory_bytes; }
+
 int64_t RoundUp(int64_t v, int64_t step) { return step <= 0 ? v : (v + step - 1) / step * step; }
 
 struct GrowEval {
@@ -105,6 +109,7 @@ GrowEval EvaluateGrow(const InstanceView& inst, int64_t need_cpu, int64_t need_m
   int64_t want_cpu = inst.CpuMilli() + std::max<int64_t>(need_cpu, 0);
   int64_t want_mem = inst.memory_bytes + std::max<int64_t>(need_mem, 0);
   e.possible_ever = want_cpu <= int64_t{max_sockets} * vps * 1000 && want_mem <= max_guest;
+  (void)policy;
   if (!e.possible_ever || !inst.running || inst.hotplug_in_flight) return e;
   GrowPlan& g = e.plan;
   g.from_sockets = g.to_sockets = inst.sockets;
@@ -117,12 +122,7 @@ GrowEval EvaluateGrow(const InstanceView& inst, int64_t need_cpu, int64_t need_m
   }
   if (g.to_sockets > max_sockets || g.to_guest > max_guest) return e;
   e.growable = true;
-  int64_t delta_vcpus = int64_t{g.to_sockets - g.from_sockets} * vps;
-  int64_t base_cpu = inst.launcher_cpu_milli > 0 ? inst.launcher_cpu_milli
-                                                 : int64_t{inst.sockets} * vps * policy.launcher_cpu_per_vcpu_milli;
-  int64_t base_mem = inst.launcher_memory_bytes > 0 ? inst.launcher_memory_bytes : inst.memory_bytes;
-  g.new_pod_cpu_milli = base_cpu + delta_vcpus * policy.launcher_cpu_per_vcpu_milli;
-  g.new_pod_memory_bytes = base_mem + (g.to_guest - g.from_guest) + delta_vcpus * policy.launcher_memory_per_vcpu_bytes;
+  MigrationPodEstimate(inst, g.to_sockets, g.to_guest, policy, &g.new_pod_cpu_milli, &g.new_pod_memory_bytes);
   for (const auto& [name, node] : s.nodes) {
     if (node.ready && node.schedulable && node.FreeCpuMilli() >= g.new_pod_cpu_milli &&
         node.FreeMemoryBytes() >= g.new_pod_memory_bytes) {
@@ -130,28 +130,44 @@ GrowEval EvaluateGrow(const InstanceView& inst, int64_t need_cpu, int64_t need_m
       break;
     }
   }
-  // Quota: during the migration both launcher pods count, so the new pod must fit on top of `used`.
-  e.quota_ok = true;
-  auto q_it = s.quotas.find(ns);
-  if (q_it != s.quotas.end()) {
-    for (const auto& q : q_it->second) {
-      bool cpu_over = q.hard_cpu_milli && q.used_cpu_milli + g.new_pod_cpu_milli > *q.hard_cpu_milli;
-      bool mem_over = q.hard_memory_bytes && q.used_memory_bytes + g.new_pod_memory_bytes > *q.hard_memory_bytes;
-      if (!cpu_over && !mem_over) continue;
-      if (!q.owned) {
-        e.quota_ok = false;
-        e.quota_blocker = q.name;
-        break;
-      }
-      g.quota_name = q.name;
-      if (cpu_over) g.quota_cpu_milli = q.used_cpu_milli + g.new_pod_cpu_milli;
-      if (mem_over) g.quota_memory_bytes = q.used_memory_bytes + g.new_pod_memory_bytes;
-    }
-  }
+  QuotaForMigrationPod(ns, s, &g, &e.quota_blocker);
+  e.quota_ok = e.quota_blocker.empty();
   return e;
 }
 
 }  // namespace
+
+void MigrationPodEstimate(const InstanceView& inst, int to_sockets, int64_t to_guest, const ControllerPolicy& policy,
+                          int64_t* cpu_milli, int64_t* memory_bytes) {
+  int64_t vps = std::max<int64_t>(inst.VcpusPerSocket(), 1);
+  int64_t delta_vcpus = std::max<int64_t>(int64_t{to_sockets - inst.sockets} * vps, 0);
+  int64_t delta_guest = std::max<int64_t>(to_guest - inst.memory_bytes, 0);
+  int64_t base_cpu = inst.launcher_cpu_milli > 0 ? inst.launcher_cpu_milli
+                                                 : int64_t{inst.sockets} * vps * policy.launcher_cpu_per_vcpu_milli;
+  int64_t base_mem = inst.launcher_memory_bytes > 0 ? inst.launcher_memory_bytes : inst.memory_bytes;
+  *cpu_milli = base_cpu + delta_vcpus * policy.launcher_cpu_per_vcpu_milli;
+  // KubeVirt rounds the overhead up to whole MiB; one more MiB covers that rounding.
+  *memory_bytes = base_mem + delta_guest + (delta_guest + 511) / 512 +
+                  delta_vcpus * policy.launcher_memory_per_vcpu_bytes + (1 << 20);
+}
+
+void QuotaForMigrationPod(const std::string& ns, const ClusterSnapshot& s, GrowPlan* g, std::string* blocked) {
+  // During the migration both launcher pods count, so the new pod must fit on top of `used`.
+  auto q_it = s.quotas.find(ns);
+  if (q_it == s.quotas.end()) return;
+  for (const auto& q : q_it->second) {
+    bool cpu_over = q.hard_cpu_milli && q.used_cpu_milli + g->new_pod_cpu_milli > *q.hard_cpu_milli;
+    bool mem_over = q.hard_memory_bytes && q.used_memory_bytes + g->new_pod_memory_bytes > *q.hard_memory_bytes;
+    if (!cpu_over && !mem_over) continue;
+    if (!q.owned) {
+      *blocked = q.name;
+      return;
+    }
+    g->quota_name = q.name;
+    if (cpu_over) g->quota_cpu_milli = q.used_cpu_milli + g->new_pod_cpu_milli;
+    if (mem_over) g->quota_memory_bytes = q.used_memory_bytes + g->new_pod_memory_bytes;
+  }
+}
 
 PlacementPlan Place(const PlacementRequest& req, const ClusterSnapshot& s, const ControllerPolicy& policy) {
   PlacementPlan plan;
@@ -181,8 +197,8 @@ PlacementPlan Place(const PlacementRequest& req, const ClusterSnapshot& s, const
     if (!inst.running) continue;
     any_running = true;
     Remaining others = ReservedForOthers(key, res_key, s);
-    int64_t free_cpu = inst.CpuMilli() - s.HeldCpuMilli(key, req.run_uid) - others.cpu;
-    int64_t free_mem = inst.memory_bytes - s.HeldMemoryBytes(key, req.run_uid) - others.mem;
+    int64_t free_cpu = UsableCpu(inst, policy) - s.HeldCpuMilli(key, req.run_uid) - others.cpu;
+    int64_t free_mem = UsableMem(inst, policy) - s.HeldMemoryBytes(key, req.run_uid) - others.mem;
     if (req.cpu_milli > free_cpu || req.memory_bytes > free_mem) continue;
     int64_t left_mem = free_mem - req.memory_bytes, left_cpu = free_cpu - req.cpu_milli;
     if (!best || left_mem < best_left_mem || (left_mem == best_left_mem && left_cpu < best_left_cpu)) {
@@ -207,10 +223,11 @@ PlacementPlan Place(const PlacementRequest& req, const ClusterSnapshot& s, const
   for (const auto& key : cands) {
     const InstanceView& inst = s.instances.at(key);
     Remaining others = ReservedForOthers(key, res_key, s);
-    int64_t need_cpu = req.cpu_milli + s.HeldCpuMilli(key, req.run_uid) + others.cpu - inst.CpuMilli();
-    int64_t need_mem = req.memory_bytes + s.HeldMemoryBytes(key, req.run_uid) + others.mem - inst.memory_bytes;
+    int64_t need_cpu = req.cpu_milli + s.HeldCpuMilli(key, req.run_uid) + others.cpu - UsableCpu(inst, policy);
+    int64_t need_mem = req.memory_bytes + s.HeldMemoryBytes(key, req.run_uid) + others.mem - UsableMem(inst, policy);
     // What the request alone needs at most: judged against the maxima with nothing else on it.
-    GrowEval ever = EvaluateGrow(inst, req.cpu_milli - inst.CpuMilli(), req.memory_bytes - inst.memory_bytes, req.ns, s, policy);
+    GrowEval ever = EvaluateGrow(inst, req.cpu_milli - UsableCpu(inst, policy), req.memory_bytes - UsableMem(inst, policy),
+                                 req.ns, s, policy);
     if (ever.possible_ever) possible_ever = true;
     GrowEval e = EvaluateGrow(inst, need_cpu, need_mem, req.ns, s, policy);
     if (inst.running && inst.hotplug_in_flight) hotplug_busy = true;
@@ -311,6 +328,43 @@ api::Allocation AllocationFor(const PlacementRequest& req, const PlacementPlan& 
   a.memory_bytes = req.memory_bytes;
   a.reservation_name = plan.reservation;
   return a;
+}
+
+std::optional<Preemption> SelectVictims(const PlacementRequest& req, const ClusterSnapshot& s,
+                                        const ControllerPolicy& policy) {
+  for (const auto& key : Candidates(req.target, req.ns, s)) {
+    std::vector<const Holding*> eligible;
+    for (const auto& h : s.holdings) {
+      if (h.instance == key && h.priority < req.priority && !h.started && h.reservation.empty() && h.run_uid != req.run_uid) {
+        eligible.push_back(&h);
+      }
+    }
+    if (eligible.empty()) continue;
+    std::stable_sort(eligible.begin(), eligible.end(), [](const Holding* a, const Holding* b) { return a->priority < b->priority; });
+    ClusterSnapshot without = s;
+    Preemption p;
+    p.instance = key;
+    for (const Holding* v : eligible) {
+      const std::string victim = v->run_key;
+      without.holdings.erase(std::remove_if(without.holdings.begin(), without.holdings.end(),
+                                            [&](const Holding& h) { return h.run_key == victim; }),
+                             without.holdings.end());
+      p.victims.push_back(victim);
+      bool took_growth = v->phase == api::RunPhase::kAllocating;
+      PlacementRequest pinned = req;
+      pinned.target = api::Target{};
+      pinned.target.vm_name = s.instances.at(key).name;
+      PlacementPlan plan = Place(pinned, without, policy);
+      // A victim whose hotplug is still in flight leaves the growing room to the request, which then
+      // waits for the hotplug like the victim would have.
+      if (plan.kind == PlanKind::kFit || plan.kind == PlanKind::kGrow ||
+          (took_growth && plan.reason == "HotplugInProgress")) {
+        p.plan = plan;
+        return p;
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 AdmissionResult AdmitInOrder(const PlacementRequest& req, std::vector<PlacementRequest> pending, ClusterSnapshot s,

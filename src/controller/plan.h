@@ -55,6 +55,15 @@ struct PlacementPlan {
   std::string message;
 };
 
+// The requests of the virt-launcher pod KubeVirt creates for `inst` grown to (to_sockets, to_guest):
+// the running pod's requests plus the added memory, KubeVirt's per-vCPU and page-table (guest/512)
+// overhead of the addition, and per-vCPU CPU at the allocation ratio.
+void MigrationPodEstimate(const InstanceView& inst, int to_sockets, int64_t to_guest, const ControllerPolicy& policy,
+                          int64_t* cpu_milli, int64_t* memory_bytes);
+// The quota raise (on `g.quota_*`) a migration pod of this size needs in `ns`; sets *blocked to the
+// name of a quota the operator does not own that refuses it.
+void QuotaForMigrationPod(const std::string& ns, const ClusterSnapshot& s, GrowPlan* g, std::string* blocked);
+
 // Instances (keys "ns/vmi") the run's target names, sorted.
 std::vector<std::string> Candidates(const api::Target& target, const std::string& ns, const ClusterSnapshot& s);
 
@@ -75,6 +84,18 @@ struct AdmissionResult {
 // instance blocks further growth of it. Returns the plan for `req` when its turn comes.
 AdmissionResult AdmitInOrder(const PlacementRequest& req, std::vector<PlacementRequest> pending, ClusterSnapshot s,
                              const ControllerPolicy& policy);
+
+// Preemption: the runs a higher-priority request may displace so that it fits (or can grow) on one
+// of its candidates. Victims have a strictly lower priority, hold capacity outside any reservation,
+// and have not started (the agent has not claimed them); the least important go first, and no
+// more than needed. nullopt when displacing every eligible victim would still not be enough.
+struct Preemption {
+  std::string instance;
+  std::vector<std::string> victims;  // run keys
+  PlacementPlan plan;                // the request's plan once they are gone
+};
+std::optional<Preemption> SelectVictims(const PlacementRequest& req, const ClusterSnapshot& s,
+                                        const ControllerPolicy& policy);
 
 // The allocation a plan gives (instance, cpu, memory, reservation).
 api::Allocation AllocationFor(const PlacementRequest& req, const PlacementPlan& plan, const ClusterSnapshot& s);

@@ -36,6 +36,14 @@ struct Inst {
   InstanceView Obj() const { return v; }
 };
 
+// Placement numbers in these tables are easier to read without the guest OS's share.
+ControllerPolicy Policy0() {
+  ControllerPolicy p;
+  p.guest_reserved_cpu_milli = 0;
+  p.guest_reserved_memory_bytes = 0;
+  return p;
+}
+
 NodeView Node(std::string name, int64_t free_cpu, int64_t free_mem) {
   NodeView n;
   n.name = std::move(name);
@@ -83,7 +91,7 @@ ClusterSnapshot Snap(std::vector<InstanceView> insts, std::vector<NodeView> node
 }
 
 TEST(Place, Table) {
-  ControllerPolicy policy;
+  ControllerPolicy policy = Policy0();
   struct Case {
     std::string name;
     ClusterSnapshot snap;
@@ -147,21 +155,21 @@ TEST(Place, Table) {
 }
 
 TEST(Place, GrowRaisesTheOwnedQuotaForTheMigrationsSecondPod) {
-  ControllerPolicy policy;
+  ControllerPolicy policy = Policy0();
   auto s = Snap({Inst("vm1").Obj()});
   // used = the running launcher pod; the new (bigger) pod must fit on top of it.
   s.quotas["default"].push_back(Quota(true, 5 * Gi, 2 * Gi + 300 * Mi));
   PlacementPlan p = Place(Req("a", 500, 3 * Gi), s, policy);
   ASSERT_EQ(p.kind, PlanKind::kGrow) << p.message;
   EXPECT_EQ(p.grow.to_guest, 3 * Gi);
-  EXPECT_EQ(p.grow.new_pod_memory_bytes, 3 * Gi + 300 * Mi);
+  EXPECT_EQ(p.grow.new_pod_memory_bytes, 3 * Gi + 303 * Mi);  // + 1Gi/512 page tables + 1Mi rounding
   ASSERT_TRUE(p.grow.quota_memory_bytes.has_value());
-  EXPECT_EQ(*p.grow.quota_memory_bytes, (2 * Gi + 300 * Mi) + (3 * Gi + 300 * Mi));
+  EXPECT_EQ(*p.grow.quota_memory_bytes, (2 * Gi + 300 * Mi) + (3 * Gi + 303 * Mi));
   EXPECT_EQ(p.grow.quota_name, "prescient");
 }
 
 TEST(Place, GrowsCpuBySockets) {
-  ControllerPolicy policy;
+  ControllerPolicy policy = Policy0();
   PlacementPlan p = Place(Req("a", 3000, 512 * Mi), Snap({Inst("vm1").Obj()}), policy);
   ASSERT_EQ(p.kind, PlanKind::kGrow);
   EXPECT_EQ(p.grow.from_sockets, 1);
@@ -170,7 +178,7 @@ TEST(Place, GrowsCpuBySockets) {
 }
 
 TEST(AdmitInOrder, HigherPriorityTakesTheRoomFirst) {
-  ControllerPolicy policy;
+  ControllerPolicy policy = Policy0();
   auto s = Snap({Inst("vm1").NoHotplug().Obj()});
   PlacementRequest low = Req("low", 1500, 1 * Gi);
   low.priority = 10;
@@ -186,7 +194,7 @@ TEST(AdmitInOrder, HigherPriorityTakesTheRoomFirst) {
 }
 
 TEST(AdmitInOrder, SmallRunsBehindABlockedOneStillFit) {
-  ControllerPolicy policy;
+  ControllerPolicy policy = Policy0();
   auto s = Snap({Inst("vm1").NoHotplug().Obj()});
   PlacementRequest big = Req("big", 500, 4 * Gi);  // never fits a non-hotpluggable 2Gi VM: rejected
   PlacementRequest mid = Req("mid", 1500, 1536 * Mi);
@@ -203,8 +211,34 @@ TEST(AdmitInOrder, SmallRunsBehindABlockedOneStillFit) {
   EXPECT_EQ(r.position, 1);
 }
 
+TEST(SelectVictims, TakesOnlyWhatIsNeededFromLowerPriorityRunsThatHaveNotStarted) {
+  ControllerPolicy policy = Policy0();
+  auto s = Snap({Inst("vm1").NoHotplug().Obj()});  // 2000m, 2Gi
+  Holding low = Held("low", "vm1", 1000, 1 * Gi);
+  low.priority = 10;
+  Holding running = Held("running", "vm1", 500, 512 * Mi);
+  running.priority = 10;
+  running.started = true;
+  Holding peer = Held("peer", "vm1", 500, 512 * Mi);
+  peer.priority = 1000;
+  s.holdings = {low, running, peer};
+  PlacementRequest high = Req("high", 1000, 1 * Gi);
+  high.priority = 1000;
+  auto p = SelectVictims(high, s, policy);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->victims, std::vector<std::string>{"default/low"});
+  EXPECT_EQ(p->plan.kind, PlanKind::kFit);
+  // Needing more than the unstarted low-priority run holds: no preemption at all.
+  PlacementRequest bigger = Req("bigger", 1500, 1 * Gi);
+  bigger.priority = 1000;
+  EXPECT_FALSE(SelectVictims(bigger, s, policy).has_value());
+  // Equal priority never preempts.
+  high.priority = 10;
+  EXPECT_FALSE(SelectVictims(high, s, policy).has_value());
+}
+
 TEST(Reservations, HoldCapacityForTheirUsersOnly) {
-  ControllerPolicy policy;
+  ControllerPolicy policy = Policy0();
   auto s = Snap({Inst("vm1").NoHotplug().Obj()});
   ReservationView r;
   r.ns = "default";
@@ -243,6 +277,13 @@ TEST(ReservationMatches, CommandPatterns) {
   EXPECT_TRUE(ReservationMatches(r, q));
   r.active = false;
   EXPECT_FALSE(ReservationMatches(r, q));
+}
+
+TEST(Place, TheGuestsShareIsNeverHandedOut) {
+  ControllerPolicy policy;  // 250m / 256Mi kept for the guest
+  auto s = Snap({Inst("vm1").NoHotplug().Obj()});  // 2000m, 2Gi
+  EXPECT_EQ(Place(Req("a", 1750, 1792 * Mi), s, policy).kind, PlanKind::kFit);
+  EXPECT_EQ(Place(Req("b", 1751, 1792 * Mi), s, policy).kind, PlanKind::kReject);
 }
 
 }  // namespace

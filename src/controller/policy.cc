@@ -85,6 +85,8 @@ Result<ControllerPolicy> ParsePolicyYaml(const std::string& yaml_text, const std
       {"defaultMemory", bytes(&p.default_memory_bytes)},
       {"defaultDurationSeconds", dbl(&p.default_duration_seconds, 0.001, 1e7)},
       {"memoryStep", bytes(&p.memory_step_bytes)},
+      {"guestReservedCPU", milli(&p.guest_reserved_cpu_milli)},
+      {"guestReservedMemory", bytes(&p.guest_reserved_memory_bytes)},
       {"ownedQuotaName", str(&p.owned_quota_name)},
       {"provisioningClassName", str(&p.provisioning_class)},
       {"growthMemoryThreshold", dbl(&p.growth_memory_threshold, 0.1, 1.0)},

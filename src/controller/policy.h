@@ -24,6 +24,9 @@ struct ControllerPolicy {
   int64_t default_memory_bytes = 256LL << 20;
   double default_duration_seconds = 60;
   // Placement and hotplug.
+  // What the guest OS keeps for itself: never handed to runs.
+  int64_t guest_reserved_cpu_milli = 250;
+  int64_t guest_reserved_memory_bytes = 256LL << 20;
   int64_t memory_step_bytes = 256LL << 20;  // grow guest memory in these steps (2 MiB aligned)
   int64_t launcher_cpu_per_vcpu_milli = 100;        // KubeVirt cpuAllocationRatio 10
   int64_t launcher_memory_per_vcpu_bytes = 8LL << 20;  // KubeVirt's per-vCPU overhead

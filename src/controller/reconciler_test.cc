@@ -87,6 +87,8 @@ class ReconcilerTest : public ::testing::Test {
     d.clock = &clock_;
     d.predictor = &predictor_;
     d.history = history_.get();
+    d.policy.guest_reserved_cpu_milli = 0;
+    d.policy.guest_reserved_memory_bytes = 0;
     d.caches = {&runs_, &reservations_, &vmis_, &vms_, &pods_, &nodes_, &quotas_, &pools_, nullptr, nullptr};
     rec_ = std::make_unique<CommandRunReconciler>(d);
     ASSERT_TRUE(client_.Create(kube::resources::kNode, NodeObj("n1")).ok());
@@ -224,10 +226,10 @@ TEST_F(ReconcilerTest, MemoryHeavyRunRaisesQuotaThenHotplugsThenBinds) {
   api::CommandRun r = Get("heavy");
   ASSERT_EQ(r.status.phase, api::RunPhase::kAllocating);
   EXPECT_EQ(r.status.allocation->memory_bytes, 3LL << 30);
-  // Quota raised for both launcher pods (old 2400Mi + new 2400Mi+1Gi), baseline remembered.
+  // Quota raised for both launcher pods (old 2400Mi + new 2400Mi+1Gi+3Mi), baseline remembered.
   auto q = client_.Get(resources::kResourceQuota, "default", "prescient");
   ASSERT_TRUE(q.ok());
-  EXPECT_EQ((*q)["spec"]["hard"]["requests.memory"], "5824Mi");
+  EXPECT_EQ((*q)["spec"]["hard"]["requests.memory"], "5827Mi");
   EXPECT_EQ((*q)["metadata"]["annotations"][kQuotaBaselineAnnotation], "memory=4Gi");
   auto vm = client_.Get(resources::kVirtualMachine, "default", "vm1");
   EXPECT_EQ((*vm)["spec"]["template"]["spec"]["domain"]["memory"]["guest"], "3Gi");

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "api/constants.h"
+#include "api/validation.h"
 #include "common/clock.h"
 #include "common/quantity.h"
 
@@ -182,6 +183,70 @@ std::optional<history::Observation> ObservationOf(const api::CommandRun& run, co
                                              st.prediction->model_version, st.prediction->source};
   }
   return o;
+}
+
+std::vector<DependencyRef> ClusterDependencies(const api::CommandRun& run) {
+  std::vector<DependencyRef> out;
+  std::vector<api::Dependency> deps = run.spec.dependencies.value_or(std::vector<api::Dependency>{});
+  size_t declared = deps.size();
+  if (run.status.prediction) {
+    for (const auto& d : run.status.prediction->dependencies) deps.push_back(d);
+  }
+  for (size_t i = 0; i < deps.size(); ++i) {
+    const api::Dependency& d = deps[i];
+    DependencyRef r;
+    r.declared = i < declared;
+    r.ns = run.metadata.ns;
+    r.deployment = d.kind == api::DependencyKind::kDeployment;
+    std::string host = d.host;
+    if (d.kind == api::DependencyKind::kEndpoint) continue;  // not a cluster object: the agent checks it
+    if (r.deployment && d.name) host = *d.name;
+    // "name", "name.ns", "name.ns.svc", "name.ns.svc.cluster.local"
+    std::vector<std::string> parts;
+    size_t pos = 0;
+    while (pos <= host.size()) {
+      size_t dot = host.find('.', pos);
+      parts.push_back(host.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos));
+      if (dot == std::string::npos) break;
+      pos = dot + 1;
+    }
+    if (parts.empty() || parts[0].empty() || !api::IsDnsLabel(parts[0])) continue;
+    bool digits = host.find_first_not_of("0123456789.") == std::string::npos;
+    if (digits) continue;  // an IP address
+    if (parts.size() >= 3 && parts[2] != "svc") continue;  // an external name
+    r.name = parts[0];
+    if (parts.size() >= 2) r.ns = parts[1];
+    if (std::none_of(out.begin(), out.end(), [&](const DependencyRef& o) {
+          return o.ns == r.ns && o.name == r.name && o.deployment == r.deployment;
+        })) {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
+DependencyGate EvaluateDependencies(const api::CommandRun& run, const DependencyLookup& lookup) {
+  DependencyGate g;
+  for (const auto& d : ClusterDependencies(run)) {
+    auto dep = lookup.deployment ? lookup.deployment(d.ns, d.name) : std::nullopt;
+    if (dep && dep->replicas == 0 && dep->wake_replicas > 0) g.wake.push_back({d, dep->wake_replicas});
+    bool ready = true;
+    std::string what;
+    if (d.deployment) {
+      ready = dep && dep->ready > 0;
+      what = "Deployment " + d.ns + "/" + d.name + (dep ? " has no ready replica" : " not found");
+    } else {
+      auto svc = lookup.service_ready ? lookup.service_ready(d.ns, d.name) : std::nullopt;
+      if (!svc && !d.declared) continue;  // a predicted host that is not a Service of this cluster
+      ready = svc.value_or(false);
+      what = "Service " + d.ns + "/" + d.name + (svc ? " has no ready endpoint" : " not found");
+    }
+    if (!ready && g.ready) {
+      g.ready = false;
+      g.message = what;
+    }
+  }
+  return g;
 }
 
 std::optional<QuotaHard> DesiredQuotaHard(const QuotaView& q, bool growth_in_flight) {

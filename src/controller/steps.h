@@ -10,6 +10,7 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -41,6 +42,37 @@ std::optional<GrowthNeed> FeedbackGrowth(const api::CommandRun& run, const Contr
 
 // nullopt for runs without usage to learn from (never ran, refused, invalid).
 std::optional<history::Observation> ObservationOf(const api::CommandRun& run, const InstanceView* instance);
+
+// Dependencies that are objects in the cluster: a Service (its Endpoints need a ready address) or a
+// Deployment (needs a ready replica). Hosts like "db", "db.team", "db.team.svc.cluster.local" name
+// a Service; anything else (an IP, an external name) is left to the agent's warm-up check.
+struct DependencyRef {
+  std::string ns, name;
+  bool deployment = false;  // kind Deployment (else Service)
+  bool declared = true;     // from spec.dependencies (else predicted: a missing Service is not an error)
+};
+std::vector<DependencyRef> ClusterDependencies(const api::CommandRun& run);
+
+struct DependencyLookup {
+  // Service readiness: does ns/name have Endpoints with a ready address? nullopt: no such Service.
+  std::function<std::optional<bool>(const std::string& ns, const std::string& name)> service_ready;
+  // Deployment ns/name: nullopt when absent; else (ready replicas, spec.replicas, scale-from-zero annotation).
+  struct DeploymentState {
+    int ready = 0, replicas = 0;
+    int wake_replicas = 0;  // from the annotation; 0 = not annotated
+  };
+  std::function<std::optional<DeploymentState>(const std::string& ns, const std::string& name)> deployment;
+};
+
+struct DependencyGate {
+  bool ready = true;
+  std::string message;                                   // the first dependency not ready
+  std::vector<std::pair<DependencyRef, int>> wake;       // Deployments to scale up ahead of time (to replicas)
+};
+// Before binding: every cluster dependency must be ready. Deployments scaled to zero and annotated
+// with prescient.dev/scale-from-zero are woken (scaled to the annotation's count) ahead of time; a
+// Service whose pods come from such a Deployment of the same name is woken the same way.
+DependencyGate EvaluateDependencies(const api::CommandRun& run, const DependencyLookup& lookup);
 
 struct QuotaHard {
   std::optional<int64_t> cpu_milli, memory_bytes;

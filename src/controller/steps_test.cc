@@ -179,5 +179,58 @@ TEST(DesiredQuotaHard, LowersToBaselineOrUsed) {
   EXPECT_FALSE(DesiredQuotaHard(q, false).has_value());
 }
 
+TEST(EvaluateDependencies, Table) {
+  auto run_with = [](std::vector<api::Dependency> declared, std::vector<api::Dependency> predicted) {
+    api::CommandRun r;
+    r.metadata.ns = "team";
+    r.spec.dependencies = declared;
+    api::Prediction p;
+    p.dependencies = predicted;
+    r.status.prediction = p;
+    return r;
+  };
+  api::Dependency db{std::nullopt, api::DependencyKind::kService, "db", 5432};
+  api::Dependency cache{std::nullopt, api::DependencyKind::kService, "cache.shared.svc.cluster.local", 6379};
+  api::Dependency external{std::nullopt, api::DependencyKind::kService, "db.example.com", 5432};
+  api::Dependency ip{std::nullopt, api::DependencyKind::kService, "10.0.0.5", 80};
+  api::Dependency worker{std::string("worker"), api::DependencyKind::kDeployment, "worker", 8080};
+  std::map<std::string, bool> services = {{"team/db", true}, {"shared/cache", false}};
+  std::map<std::string, DependencyLookup::DeploymentState> deployments = {{"team/worker", {0, 0, 2}}, {"shared/cache", {0, 0, 1}}};
+  DependencyLookup l;
+  l.service_ready = [&](const std::string& ns, const std::string& n) -> std::optional<bool> {
+    auto it = services.find(ns + "/" + n);
+    if (it == services.end()) return std::nullopt;
+    return it->second;
+  };
+  l.deployment = [&](const std::string& ns, const std::string& n) -> std::optional<DependencyLookup::DeploymentState> {
+    auto it = deployments.find(ns + "/" + n);
+    if (it == deployments.end()) return std::nullopt;
+    return it->second;
+  };
+  struct Case {
+    std::string name;
+    api::CommandRun run;
+    bool ready;
+    size_t wake;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {"ready service", run_with({db}, {}), true, 0, ""},
+      {"service in another namespace, no endpoints: woken", run_with({cache}, {}), false, 1, "shared/cache has no ready endpoint"},
+      {"external hosts and IPs are the agent's business", run_with({external, ip}, {}), true, 0, ""},
+      {"predicted host that is no Service is ignored", run_with({}, {external, api::Dependency{std::nullopt, api::DependencyKind::kService, "nosuch", 1}}), true, 0, ""},
+      {"declared missing Service waits", run_with({api::Dependency{std::nullopt, api::DependencyKind::kService, "nosuch", 1}}, {}), false, 0, "team/nosuch not found"},
+      {"deployment at zero is woken and waited for", run_with({worker}, {}), false, 1, "Deployment team/worker has no ready replica"},
+  };
+  for (const auto& c : cases) {
+    DependencyGate g = EvaluateDependencies(c.run, l);
+    EXPECT_EQ(g.ready, c.ready) << c.name << ": " << g.message;
+    EXPECT_EQ(g.wake.size(), c.wake) << c.name;
+    if (!c.message.empty()) {
+      EXPECT_NE(g.message.find(c.message), std::string::npos) << c.name << ": " << g.message;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace prescient::controller
