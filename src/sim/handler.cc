@@ -318,7 +318,7 @@ struct ApiHandler::Route {
   bool ns_in_path = false;
   std::string name;
   std::string sub;
-  ResourceInfo info;
+  std::shared_ptr<const ResourceInfo> info;
   Query query;
 };
 
@@ -465,10 +465,9 @@ HttpResponse ApiHandler::Dispatch(const HttpRequest& req) {
   if (path == "/openapi/v2") {
     return StatusResponse(Err(Code::kNotFound, 404, "NotFound", "the server could not find the requested resource"));
   }
-  auto resources = store_->Resources();
-  if (path == "/openapi/v3") return JsonResponse(200, OpenApiRoot(resources));
+  if (path == "/openapi/v3") return JsonResponse(200, OpenApiRoot(store_->Resources()));
   if (path.rfind("/openapi/v3/", 0) == 0) {
-    auto doc = OpenApiGroupVersion(resources, path.substr(12));
+    auto doc = OpenApiGroupVersion(store_->Resources(), path.substr(12));
     if (!doc) return StatusResponse(NotFoundPath());
     return JsonResponse(200, *doc);
   }
@@ -478,6 +477,7 @@ HttpResponse ApiHandler::Dispatch(const HttpRequest& req) {
   }
   bool aggregated = req.Header("Accept").find("as=APIGroupDiscoveryList") != std::string::npos;
   if (path == "/api" || path == "/apis") {
+    auto resources = store_->Resources();
     if (aggregated) {
       HttpResponse r = JsonResponse(200, AggregatedDiscovery(resources, path == "/api"));
       r.content_type = kAggregatedDiscoveryContentType;
@@ -517,7 +517,7 @@ HttpResponse ApiHandler::Dispatch(const HttpRequest& req) {
   } else {
     if (parts.size() == 2) {
       if (req.method != "GET") return StatusResponse(NotFoundPath());
-      auto g = ApiGroup(resources, parts[1]);
+      auto g = ApiGroup(store_->Resources(), parts[1]);
       if (!g) return StatusResponse(NotFoundPath());
       return JsonResponse(200, *g);
     }
@@ -527,7 +527,7 @@ HttpResponse ApiHandler::Dispatch(const HttpRequest& req) {
   }
   if (rest.empty()) {
     if (req.method != "GET") return StatusResponse(NotFoundPath());
-    auto list = ApiResourceList(resources, route.gvr.group, route.gvr.version);
+    auto list = ApiResourceList(store_->Resources(), route.gvr.group, route.gvr.version);
     if (!list) return StatusResponse(NotFoundPath());
     return JsonResponse(200, *list);
   }
@@ -544,15 +544,15 @@ HttpResponse ApiHandler::Dispatch(const HttpRequest& req) {
     if (rest.size() > 2) route.sub = rest[2];
     if (rest.size() > 3) return StatusResponse(NotFoundPath());
   }
-  auto info = store_->FindResource(route.gvr);
+  auto info = store_->FindResourceShared(route.gvr);
   if (!info) return StatusResponse(NotFoundPath());
-  route.info = *info;
+  route.info = info;
   if (route.ns_in_path && !info->namespaced) return StatusResponse(NotFoundPath());
   return HandleResource(req, route);
 }
 
 HttpResponse ApiHandler::HandleResource(const HttpRequest& req, Route& rt) {
-  const ResourceInfo& info = rt.info;
+  const ResourceInfo& info = *rt.info;
   const Query& q = rt.query;
   const std::string& m = req.method;
   std::string gv = rt.gvr.ApiVersion();
@@ -696,11 +696,11 @@ HttpResponse ApiHandler::HandleResource(const HttpRequest& req, Route& rt) {
           if (end == ts.c_str() || *end != '\0' || timeout < 0) return fail(BadRequest("timeoutSeconds: invalid value \"" + ts + "\""));
           if (timeout == 0) timeout = 1800;
         }
-        ResourceInfo info_copy = info;
+        std::shared_ptr<const ResourceInfo> info_ptr = rt.info;
         Clock* clock = clock_;
-        WatchStream::Encoder enc = [info_copy, rep, include_obj, clock](const Json& obj, bool first) -> Json {
+        WatchStream::Encoder enc = [info_ptr, rep, include_obj, clock](const Json& obj, bool first) -> Json {
           if (rep == Representation::kTable) {
-            return MakeTable(info_copy, {obj}, obj["metadata"].value("resourceVersion", ""), "", clock->Now(), include_obj, first);
+            return MakeTable(*info_ptr, {obj}, obj["metadata"].value("resourceVersion", ""), "", clock->Now(), include_obj, first);
           }
           if (rep == Representation::kPartialMetadata) return PartialMetadata(obj);
           return obj;

@@ -87,13 +87,29 @@ const std::string& MetaString(const Json& obj, const char* field) {
   return it->get_ref<const std::string&>();
 }
 
-bool IsDnsSubdomain(const std::string& s) {
-  static const std::regex re("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
-  return !s.empty() && s.size() <= 253 && std::regex_match(s, re);
+bool IsAlnumLower(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+// RFC 1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 characters.
+bool IsDnsLabel(std::string_view s) {
+  if (s.empty() || s.size() > 63 || !IsAlnumLower(s.front()) || !IsAlnumLower(s.back())) return false;
+  for (char c : s) {
+    if (!IsAlnumLower(c) && c != '-') return false;
+  }
+  return true;
 }
-bool IsDnsLabel(const std::string& s) {
-  static const std::regex re("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
-  return !s.empty() && s.size() <= 63 && std::regex_match(s, re);
+// RFC 1123 subdomain: dot-separated labels, at most 253 characters.
+bool IsDnsSubdomain(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  size_t start = 0;
+  for (;;) {
+    size_t dot = s.find('.', start);
+    std::string_view label = s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (label.empty() || !IsAlnumLower(label.front()) || !IsAlnumLower(label.back())) return false;
+    for (char c : label) {
+      if (!IsAlnumLower(c) && c != '-') return false;
+    }
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
 }
 
 std::string RandomSuffix(std::mt19937_64& g, int n) {
@@ -367,7 +383,7 @@ class StoreImpl : public Store, public StoreReader {
 
   Result<Json> Get(const GroupVersionResource& r, std::string_view ns, std::string_view name) const override {
     std::lock_guard<std::mutex> l(mu_);
-    auto info = ResourceLocked(r);
+    const ResourceInfo* info = ResourcePtr(r);
     if (!info) return UnknownResource(r);
     auto p = FindLocked(StorageKey(r), ObjKey(info->namespaced ? ns : "", name));
     if (!p) return NotFound(r, name);
@@ -392,7 +408,7 @@ class StoreImpl : public Store, public StoreReader {
   Result<Json> Patch(const GroupVersionResource& r, std::string_view ns, std::string_view name, PatchType type,
                      std::string_view body, std::string_view subresource, const WriteOptions& o) override {
     std::lock_guard<std::mutex> l(mu_);
-    auto info = ResourceLocked(r);
+    const ResourceInfo* info = ResourcePtr(r);
     if (!info) return UnknownResource(r);
     if (!info->namespaced) ns = "";
     std::string sub(subresource);
@@ -477,7 +493,7 @@ class StoreImpl : public Store, public StoreReader {
   Result<Json> Delete(const GroupVersionResource& r, std::string_view ns, std::string_view name,
                       const DeleteOptions& o) override {
     std::lock_guard<std::mutex> l(mu_);
-    auto info = ResourceLocked(r);
+    const ResourceInfo* info = ResourcePtr(r);
     if (!info) return UnknownResource(r);
     if (!info->namespaced) ns = "";
     std::string skey = StorageKey(r);
@@ -552,7 +568,7 @@ class StoreImpl : public Store, public StoreReader {
     auto fsel = ParseFieldSelector(o.field_selector);
     if (!fsel.ok()) return fsel.status();
     std::lock_guard<std::mutex> l(mu_);
-    auto info = ResourceLocked(r);
+    const ResourceInfo* info = ResourcePtr(r);
     if (!info) return UnknownResource(r);
     Status fs_ok = CheckFieldSelector(r, &*fsel);
     if (!fs_ok.ok()) return fs_ok;
@@ -625,7 +641,7 @@ class StoreImpl : public Store, public StoreReader {
     }
     conds.push_back(cond);
     next["status"]["conditions"] = conds;
-    auto info = ResourceLocked(gvr::kPods);
+    const ResourceInfo* info = ResourcePtr(gvr::kPods);
     AdmissionRequest ar{Operation::kUpdate, &*info, "binding", std::string(ns), std::string(name), &next, cur.get(),
                         false, this};
     for (auto& h : hooks_) {
@@ -643,7 +659,7 @@ class StoreImpl : public Store, public StoreReader {
     auto fsel = ParseFieldSelector(o.field_selector);
     if (!fsel.ok()) return fsel.status();
     std::lock_guard<std::mutex> l(mu_);
-    auto info = ResourceLocked(r);
+    const ResourceInfo* info = ResourcePtr(r);
     if (!info) return UnknownResource(r);
     Status fs_ok = CheckFieldSelector(r, &*fsel);
     if (!fs_ok.ok()) return fs_ok;
@@ -717,14 +733,22 @@ class StoreImpl : public Store, public StoreReader {
 
   std::optional<ResourceInfo> FindResource(const GroupVersionResource& r) const override {
     std::lock_guard<std::mutex> l(mu_);
-    return ResourceLocked(r);
+    const ResourceInfo* p = ResourcePtr(r);
+    if (!p) return std::nullopt;
+    return *p;
+  }
+
+  std::shared_ptr<const ResourceInfo> FindResourceShared(const GroupVersionResource& r) const override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = resources_.find(r.group + "/" + r.version + "/" + r.resource);
+    return it == resources_.end() ? nullptr : it->second;
   }
 
   std::optional<ResourceInfo> FindKind(std::string_view api_version, std::string_view kind) const override {
     std::lock_guard<std::mutex> l(mu_);
     for (const auto& [k, info] : resources_) {
-      std::string av = info.group.empty() ? info.version : info.group + "/" + info.version;
-      if (av == api_version && info.kind == kind) return info;
+      std::string av = info->group.empty() ? info->version : info->group + "/" + info->version;
+      if (av == api_version && info->kind == kind) return *info;
     }
     return std::nullopt;
   }
@@ -732,7 +756,7 @@ class StoreImpl : public Store, public StoreReader {
   std::vector<ResourceInfo> Resources() const override {
     std::lock_guard<std::mutex> l(mu_);
     std::vector<ResourceInfo> out;
-    for (const auto& [k, info] : resources_) out.push_back(info);
+    for (const auto& [k, info] : resources_) out.push_back(*info);
     return out;
   }
 
@@ -785,22 +809,16 @@ class StoreImpl : public Store, public StoreReader {
   // ---- resources ----
   void RebuildResources() {
     resources_.clear();
-    for (const auto& r : builtin_) resources_[r.group + "/" + r.version + "/" + r.plural] = r;
+    for (const auto& r : builtin_) resources_[r.group + "/" + r.version + "/" + r.plural] = std::make_shared<const ResourceInfo>(r);
     for (const auto& [crd, infos] : crd_resources_) {
-      for (const auto& r : infos) resources_[r.group + "/" + r.version + "/" + r.plural] = r;
+      for (const auto& r : infos) resources_[r.group + "/" + r.version + "/" + r.plural] = std::make_shared<const ResourceInfo>(r);
     }
     resources_gen_.fetch_add(1);
   }
 
-  std::optional<ResourceInfo> ResourceLocked(const GroupVersionResource& r) const {
-    auto it = resources_.find(r.group + "/" + r.version + "/" + r.resource);
-    if (it == resources_.end()) return std::nullopt;
-    return it->second;
-  }
-
   const ResourceInfo* ResourcePtr(const GroupVersionResource& r) const {
     auto it = resources_.find(r.group + "/" + r.version + "/" + r.resource);
-    return it == resources_.end() ? nullptr : &it->second;
+    return it == resources_.end() ? nullptr : it->second.get();
   }
 
   // The GVR of storage key (its storage/first served version).
@@ -808,10 +826,10 @@ class StoreImpl : public Store, public StoreReader {
     auto slash = skey.find('/');
     std::string group = skey.substr(0, slash), plural = skey.substr(slash + 1);
     for (const auto& [k, info] : resources_) {
-      if (info.group == group && info.plural == plural) {
+      if (info->group == group && info->plural == plural) {
         auto c = crd_storage_version_.find(skey);
         if (c != crd_storage_version_.end()) return {group, c->second, plural};
-        return info.Gvr();
+        return info->Gvr();
       }
     }
     return {group, "v1", plural};
@@ -1584,6 +1602,12 @@ class StoreImpl : public Store, public StoreReader {
     }
     published_->store(rv_);
     log::Logger("sim.store").Info("loaded state", {{"dir", data_dir_}, {"resourceVersion", rv_}, {"walEntries", replayed}});
+    if (replayed == 0 && in.is_open()) {
+      // A clean shutdown left the snapshot current: append to the (empty) log instead of rewriting it.
+      wal_ = fopen(walp.c_str(), "a");
+      if (!wal_) return InternalError("cannot open " + walp + ": " + strerror(errno));
+      return Status::Ok();
+    }
     return WriteSnapshotLocked();
   }
 
@@ -1603,7 +1627,7 @@ class StoreImpl : public Store, public StoreReader {
   std::vector<ResourceInfo> builtin_;
   std::map<std::string, std::vector<ResourceInfo>> crd_resources_;  // by CRD name
   std::map<std::string, std::string> crd_storage_version_;          // storage key -> version
-  std::map<std::string, ResourceInfo> resources_;
+  std::map<std::string, std::shared_ptr<const ResourceInfo>> resources_;
   std::atomic<int64_t> resources_gen_{0};
   int64_t rv_ = 0;
   std::deque<HistEntry> history_;

@@ -279,6 +279,11 @@ class Store {
   // --- Resources and state ---
   // Resolves a served group/version/plural (built-in or CRD); nullopt when unknown.
   virtual std::optional<ResourceInfo> FindResource(const GroupVersionResource& r) const = 0;
+  // The same without copying the (possibly large) schema; null when unknown.
+  virtual std::shared_ptr<const ResourceInfo> FindResourceShared(const GroupVersionResource& r) const {
+    auto info = FindResource(r);
+    return info ? std::make_shared<const ResourceInfo>(std::move(*info)) : nullptr;
+  }
   // Resolves a kind in an apiVersion ("kubevirt.io/v1", "VirtualMachine").
   virtual std::optional<ResourceInfo> FindKind(std::string_view api_version, std::string_view kind) const = 0;
   // Every served resource version, sorted by group, version, plural.
