@@ -446,6 +446,25 @@ CommandFeatures ExtractCommandFeatures(const ParsedCommand& parsed) {
       if (flag == "--fast") f.compression_level = std::max(f.compression_level, 1.0);
     }
   }
+  for (const Stage& s : parsed.stages) {
+    for (size_t a = 1; a < s.argv.size(); ++a) {
+      const std::string& w = s.argv[a];
+      double v = 0;
+      for (size_t i = 0; i < w.size(); ++i) {
+        const unsigned char ch = static_cast<unsigned char>(w[i]);
+        if (std::isdigit(ch)) {
+          if (v < 1e15) v = v * 10 + (ch - '0');
+        } else {
+          // "_" inside Python literals (5_120_000) continues a number
+          if (!(ch == '_' && v > 0 && i + 1 < w.size() && std::isdigit(static_cast<unsigned char>(w[i + 1])))) {
+            f.literal_max = std::max(f.literal_max, v);
+            v = 0;
+          }
+        }
+      }
+      f.literal_max = std::max(f.literal_max, v);
+    }
+  }
   for (const std::string& c : parsed.connectors) {
     if (c == "|" || c == "|&") ++f.pipes;
     if (c == "&&" || c == "||") ++f.and_or;

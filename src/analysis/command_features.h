@@ -72,6 +72,9 @@ struct CommandFeatures {
   double bytes_requested = 0;      // dd bs*count, head -c N
   double numeric_max = 0;
   int numeric_count = 0;
+  // Largest integer literal anywhere in the words, quoted code included (`range(5120000)`,
+  // `1 .. 6400000`, `LIMIT 1000`): scripts state their problem size there.
+  double literal_max = 0;
   int flag_count = 0;
   int path_count = 0;
   int word_count = 0;

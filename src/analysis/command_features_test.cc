@@ -91,6 +91,14 @@ TEST(CommandFeatures, NumericSlots) {
   }
 }
 
+TEST(CommandFeatures, LiteralMaxReadsNumbersInsideCode) {
+  EXPECT_DOUBLE_EQ(AnalyzeCommand("python3 -c 'd = {i: str(i) for i in range(5120000)}'").literal_max, 5120000);
+  EXPECT_DOUBLE_EQ(AnalyzeCommand("perl -e '@a = map { $_ * 2 } 1 .. 6400000'").literal_max, 6400000);
+  EXPECT_DOUBLE_EQ(AnalyzeCommand("python3 -c 'x = 5_120_000'").literal_max, 5120000);
+  EXPECT_DOUBLE_EQ(AnalyzeCommand("gzip -9 data/file-3.bin").literal_max, 9);
+  EXPECT_DOUBLE_EQ(AnalyzeCommand("ls").literal_max, 0);
+}
+
 TEST(CommandFeatures, FlagsAreNormalisedAndHashedOrderFree) {
   const CommandFeatures a = AnalyzeCommand("sort -u -n --parallel=2 f");
   const CommandFeatures b = AnalyzeCommand("sort --parallel=2 -n -u g");

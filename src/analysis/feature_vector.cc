@@ -31,7 +31,7 @@ const char* kCommandColumns[] = {
     "cmd.flags", "cmd.flag_bucket0", "cmd.flag_bucket1", "cmd.flag_bucket2", "cmd.flag_bucket3",
     "cmd.flag_bucket4", "cmd.flag_bucket5", "cmd.flag_bucket6", "cmd.flag_bucket7", "cmd.parallelism",
     "cmd.compression_level", "cmd.size_arg_log", "cmd.count_arg_log", "cmd.bytes_requested_log",
-    "cmd.numeric_max_log", "cmd.numerics", "cmd.paths", "cmd.words", "cmd.input_redirects",
+    "cmd.numeric_max_log", "cmd.literal_max_log", "cmd.numerics", "cmd.paths", "cmd.words", "cmd.input_redirects",
     "cmd.output_redirects", "cmd.stdout_devnull", "cmd.dependencies", "cmd.truncated",
 };
 const char* kContextColumns[] = {
@@ -50,6 +50,8 @@ const Schema& GetSchema() {
       s.names.push_back(prefix + "count_log");
       s.input_ratio[l] = static_cast<int>(s.names.size());
       s.names.push_back(prefix + "input_ratio_log");
+      s.names.push_back(prefix + "memory_from_input_log");
+      s.names.push_back(prefix + "duration_from_input_log");
       for (int t = 0; t < kNumTargets; ++t) {
         const std::string tp = prefix + TargetName(t) + ".";
         s.hist_p50[l][t] = static_cast<int>(s.names.size());
@@ -125,6 +127,7 @@ void BuildFeatureVector(const FeatureInput& in, float* out) {
   put(LogOrNaN(c.count_arg));
   put(LogOrNaN(c.bytes_requested));
   put(LogOrNaN(c.numeric_max));
+  put(LogOrNaN(c.literal_max));
   put(static_cast<float>(c.numeric_count));
   put(static_cast<float>(c.path_count));
   put(static_cast<float>(c.word_count));
@@ -149,6 +152,13 @@ void BuildFeatureVector(const FeatureInput& in, float* out) {
     if (a && a->input_n > 0 && ctx.input_bytes) {
       put(Log1p(*ctx.input_bytes) - Log1p(a->input_p50));
     } else {
+      put(kNaN);
+    }
+    if (a && a->ratio_n > 0 && ctx.input_bytes) {
+      put(Log1p(*ctx.input_bytes * a->memory_per_input_p50));
+      put(Log1p(*ctx.input_bytes * a->duration_per_input_p50));
+    } else {
+      put(kNaN);
       put(kNaN);
     }
     for (int t = 0; t < kNumTargets; ++t) {

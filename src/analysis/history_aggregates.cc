@@ -53,6 +53,14 @@ void HistoryIndex::Observe(Entry* e, const TargetValues& values, const HistoryRe
   if (r.context.input_bytes) {
     ++a.input_n;
     Push(&e->recent_input, &e->next_input, static_cast<float>(*r.context.input_bytes), kReservoir);
+    const double in = *r.context.input_bytes;
+    if (in > 0 && std::isfinite(values[kMemoryBytes]) && std::isfinite(values[kDurationSeconds])) {
+      ++a.ratio_n;
+      const size_t next = e->next_ratio;
+      Push(&e->recent_mem_ratio, &e->next_ratio, static_cast<float>(values[kMemoryBytes] / in), kReservoir);
+      size_t next2 = next;
+      Push(&e->recent_dur_ratio, &next2, static_cast<float>(values[kDurationSeconds] / in), kReservoir);
+    }
   }
   if (r.usage && r.usage->oom_killed.value_or(false)) ++a.oom_kills;
   for (const std::string& ep : r.endpoints) {
@@ -72,6 +80,10 @@ void HistoryIndex::Recompute(Entry* e) {
     s.max = *std::max_element(v.begin(), v.end());
   }
   if (!e->recent_input.empty()) e->agg.input_p50 = Quantile(e->recent_input, 0.5);
+  if (!e->recent_mem_ratio.empty()) {
+    e->agg.memory_per_input_p50 = Quantile(e->recent_mem_ratio, 0.5);
+    e->agg.duration_per_input_p50 = Quantile(e->recent_dur_ratio, 0.5);
+  }
 }
 
 void HistoryIndex::Add(const CommandFeatures& f, const HistoryRecord& r) {
@@ -127,6 +139,14 @@ nlohmann::json HistoryIndex::ToJson() const {
         inputs.push_back(e.recent_input[(e.next_input + k) % e.recent_input.size()]);
       entry["input_n"] = e.agg.input_n;
       entry["recent_input"] = inputs;
+      std::vector<float> mem_ratio, dur_ratio;
+      for (size_t k = 0; k < e.recent_mem_ratio.size(); ++k) {
+        mem_ratio.push_back(e.recent_mem_ratio[(e.next_ratio + k) % e.recent_mem_ratio.size()]);
+        dur_ratio.push_back(e.recent_dur_ratio[(e.next_ratio + k) % e.recent_dur_ratio.size()]);
+      }
+      entry["ratio_n"] = e.agg.ratio_n;
+      entry["recent_memory_per_input"] = mem_ratio;
+      entry["recent_duration_per_input"] = dur_ratio;
       level[key] = entry;
     }
     levels.push_back(level);
@@ -166,6 +186,13 @@ Result<HistoryIndex> HistoryIndex::FromJson(const nlohmann::json& j) {
         e.recent_input = entry.value("recent_input", std::vector<float>{});
         if (e.recent_input.size() > kReservoir) return InvalidArgument("history index: ring too long for " + key);
         e.next_input = e.recent_input.size() % kReservoir;
+        e.agg.ratio_n = entry.value("ratio_n", 0);
+        e.recent_mem_ratio = entry.value("recent_memory_per_input", std::vector<float>{});
+        e.recent_dur_ratio = entry.value("recent_duration_per_input", std::vector<float>{});
+        if (e.recent_mem_ratio.size() > kReservoir || e.recent_dur_ratio.size() != e.recent_mem_ratio.size()) {
+          return InvalidArgument("history index: bad ratio rings for " + key);
+        }
+        e.next_ratio = e.recent_mem_ratio.size() % kReservoir;
         Recompute(&e);
         idx.maps_[l].emplace(key, std::move(e));
       }

@@ -37,6 +37,11 @@ struct KeyAggregate {
   std::array<TargetStats, kNumTargets> targets;
   int input_n = 0;
   double input_p50 = 0;              // median context.input_bytes of the runs that had it
+  // Medians of memory / input_bytes and duration / input_bytes over runs that had an input size:
+  // multiplied by a new run's input size they extrapolate (trees cannot multiply).
+  int ratio_n = 0;
+  double memory_per_input_p50 = 0;
+  double duration_per_input_p50 = 0;
   int64_t oom_kills = 0;
   std::vector<std::string> endpoints;  // distinct host:port, first 16
 };
@@ -69,6 +74,8 @@ class HistoryIndex {
     std::array<size_t, kNumTargets> next{};
     std::vector<float> recent_input;
     size_t next_input = 0;
+    std::vector<float> recent_mem_ratio, recent_dur_ratio;
+    size_t next_ratio = 0;
   };
   static void Observe(Entry* e, const TargetValues& values, const HistoryRecord& r);
   static void Recompute(Entry* e);

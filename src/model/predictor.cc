@@ -89,6 +89,16 @@ double PriorLog(const float* row, int target, double global_prior_log) {
   return global_prior_log;
 }
 
+double BaseLog(const float* row, int target, double model_log) {
+  // Memory: a signature that has already needed X will need X again, so never go below the
+  // largest value its recent runs used (before the conformal offset, which is calibrated on top).
+  if (target == analysis::kMemoryBytes) {
+    const float max_seen = row[analysis::HistoryP50Column(KeyLevel::kSignature, target) + 2];
+    if (!std::isnan(max_seen)) return std::max(model_log, static_cast<double>(max_seen));
+  }
+  return model_log;
+}
+
 bool HistoryUpperBound(const HistoryIndex::Lookup& history, int target, double quantile, double* value,
                        std::string* detail) {
   for (int l = 0; l < analysis::kNumKeyLevels; ++l) {
@@ -289,7 +299,7 @@ Result<std::unique_ptr<Predictor>> Predictor::Train(std::vector<HistoryRecord> r
     group[i] = fh.prior_count[i] > 0 ? 1 : 0;
     for (int t = 0; t < kNumTargets; ++t) {
       const size_t j = i * kNumTargets + static_cast<size_t>(t);
-      base[i][static_cast<size_t>(t)] = prior[j] + raw[static_cast<size_t>(t)];
+      base[i][static_cast<size_t>(t)] = BaseLog(fh.row(i), t, prior[j] + raw[static_cast<size_t>(t)]);
       if (!mask[j]) continue;
       const double r = std::log1p(fh.y[i][static_cast<size_t>(t)]) - base[i][static_cast<size_t>(t)];
       resid[t][group[i]].push_back(r);
@@ -311,6 +321,9 @@ Result<std::unique_ptr<Predictor>> Predictor::Train(std::vector<HistoryRecord> r
       } else if (off.n > 0) {
         offset = std::max(pooled.offset, off.offset);
       }
+      // Memory: peaks of identical runs differ by a few percent (allocator, page cache), more
+      // than a small calibration slice may show; never add less than 5 %.
+      if (t == analysis::kMemoryBytes) offset = std::max(offset, std::log(1.05));
       c.offset[static_cast<size_t>(g)] = offset;
       c.offset_rows[static_cast<size_t>(g)] = static_cast<int64_t>(off.n);
     }
@@ -419,8 +432,9 @@ ResourceProfile Predictor::PredictRun(const FeaturizedRun& run, const Prediction
     std::string detail;
     PredictionSource src;
     if (model_ok && c.train_rows > 0) {
-      const double log_ub = PriorLog(run.row.data(), t, c.global_prior_log) + raw[static_cast<size_t>(t)] +
-                            c.offset[static_cast<size_t>(group)];
+      const double log_ub =
+          BaseLog(run.row.data(), t, PriorLog(run.row.data(), t, c.global_prior_log) + raw[static_cast<size_t>(t)]) +
+          c.offset[static_cast<size_t>(group)];
       value = std::expm1(std::clamp(log_ub, 0.0, 60.0));
       src = PredictionSource::kModel;
       detail = "model " + meta_.model_version;

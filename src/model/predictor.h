@@ -2,8 +2,9 @@
 //
 // With a model: one multi-target XGBoost booster predicts, per resource, the chosen quantile of
 // log1p(usage) relative to a history prior (the log1p median of the most specific key level with
-// history, else the training median); a split-conformal offset per history group (signature seen
-// / never seen) corrects it so the stated coverage holds on later runs. Without a model, or for a
+// history, else the training median); memory never goes below the signature's largest recent
+// value; a split-conformal offset per history group (signature seen / never seen) corrects it so
+// the stated coverage holds on later runs. Without a model, or for a
 // resource the model never saw measured: the signature's history (max x 1.2 for < 10 runs,
 // otherwise p90 x 1.2, at least the max for quantiles above 0.9), then the documented defaults
 // (resource_profile.h). The profile says which source each number came from.
@@ -106,6 +107,10 @@ class Predictor {
 // The log1p-space prior the model predicts relative to: the p50 of the most specific key level
 // that has the target measured, else `global_prior_log`.
 double PriorLog(const float* row, int target, double global_prior_log);
+
+// The model's log1p bound before the conformal offset: prior + trees, and for memory at least the
+// signature's largest recent value (a command that needed X once will need X again).
+double BaseLog(const float* row, int target, double model_log);
 
 // Fallback bound from history for one target; false when no level has the target measured.
 bool HistoryUpperBound(const analysis::HistoryIndex::Lookup& history, int target, double quantile, double* value,
