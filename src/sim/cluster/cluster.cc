@@ -41,7 +41,8 @@ bool Relevant(const GroupVersionResource& r) {
     return r.resource == "pods" || r.resource == "nodes" || r.resource == "resourcequotas" ||
            r.resource == "podtemplates" || r.resource == "namespaces";
   }
-  return r.group == "kubevirt.io" || r.group == "pool.kubevirt.io" || r.group == "autoscaling.x-k8s.io" ||
+  return r.group == "kubevirt.io" || r.group == "pool.kubevirt.io" || r.group == "apps" ||
+         r.group == "autoscaling.x-k8s.io" ||
          r.group == "scheduling.k8s.io";
 }
 
@@ -86,6 +87,7 @@ class ClusterImpl : public Cluster {
       Status (*fn)(Context&);
     };
     static const Step kSteps[] = {
+        {"deployment", ReconcileDeployments},
         {"virtualmachinepool", ReconcilePools},
         {"virtualmachine", ReconcileVirtualMachines},
         {"virtualmachineinstance", ReconcileVirtualMachineInstances},

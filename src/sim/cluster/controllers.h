@@ -108,6 +108,7 @@ bool SetCondition(Json& obj, const std::string& type, const std::string& status,
 bool RemoveCondition(Json& obj, const std::string& type);
 
 // Controllers (one pass each). Errors are logged by the caller and retried on the next pass.
+Status ReconcileDeployments(Context& ctx);
 Status ReconcilePools(Context& ctx);
 Status ReconcileVirtualMachines(Context& ctx);
 Status ReconcileVirtualMachineInstances(Context& ctx);

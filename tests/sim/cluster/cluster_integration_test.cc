@@ -288,6 +288,33 @@ TEST_F(ClusterIntegration, HigherPriorityPodPreemptsBalloons) {
   EXPECT_EQ(balloons, 1);
 }
 
+TEST_F(ClusterIntegration, PreemptedBalloonDeploymentPodsComeBackAndGrowTheCluster) {
+  Start(kBaseScenario);
+  ASSERT_TRUE(WaitFor([&] { return VmiRunning("demo", "db-tools"); }));
+  Json deploy = {{"apiVersion", "apps/v1"},
+                 {"kind", "Deployment"},
+                 {"metadata", {{"name", "balloons"}, {"namespace", "default"}}},
+                 {"spec", {{"replicas", 3},
+                           {"selector", {{"matchLabels", {{"app", "balloon"}}}}},
+                           {"template", {{"metadata", {{"labels", {{"app", "balloon"}}}}},
+                                         {"spec", {{"priorityClassName", "balloon"},
+                                                   {"containers", Json::array({{{"name", "pause"}, {"image", "pause"},
+                                                                                {"resources", {{"requests", {{"cpu", "1"}}}}}}})}}}}}}}};
+  ASSERT_TRUE(store_->Create(gvr::kDeployments, "default", deploy).ok());
+  ASSERT_TRUE(WaitFor([&] { return At(Get(gvr::kDeployments, "default", "balloons"), "/status/readyReplicas") == 3; }));
+  EXPECT_EQ(GroupNodes(), 0u);
+  // A real pod preempts two balloons; their replacements are Pending at priority -10 (not below
+  // the cutoff), so the autoscaler adds a node and they run there: capacity stays warm.
+  ASSERT_TRUE(store_->Create(gvr::kPods, "default", Pod("real", "2", "1Gi")).ok());
+  ASSERT_TRUE(WaitFor([&] { return AtStr(Get(gvr::kPods, "default", "real"), "/spec/nodeName") == "node-1"; }));
+  ASSERT_TRUE(WaitFor([&] { return GroupNodes() == 1 && At(Get(gvr::kDeployments, "default", "balloons"), "/status/readyReplicas") == 3; }));
+  int on_burst = 0;
+  for (const auto& p : List(gvr::kPods, "default", "app=balloon")) {
+    if (AtStr(p, "/spec/nodeName") == "burst-0") ++on_burst;
+  }
+  EXPECT_EQ(on_burst, 2);
+}
+
 TEST_F(ClusterIntegration, CheckCapacityProvisioningRequestBooksThenExpires) {
   Start(kBaseScenario);
   Json tmpl = {{"apiVersion", "v1"}, {"kind", "PodTemplate"}, {"metadata", {{"name", "worker"}, {"namespace", "default"}}},
