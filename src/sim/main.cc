@@ -12,7 +12,6 @@
 #include <random>
 
 #include "common/log.h"
-#include "sim/deployments.h"
 #include "sim/handler.h"
 #include "sim/server.h"
 #include "sim/store.h"
@@ -147,7 +146,6 @@ int main(int argc, char** argv) {
     log.Error("cannot open the store", {{"error", store.status().ToString()}});
     return 1;
   }
-  sim::InstallDeploymentRollout(**store);
 #ifdef PRESCIENT_SIM_HAS_CLUSTER
   sim::cluster::ClusterOptions co;
   co.scenario_path = scenario;

@@ -337,31 +337,3 @@ TEST(StoreTest, PersistsAcrossReopen) {
 }  // namespace
 }  // namespace prescient::sim
 
-#include "sim/deployments.h"
-
-namespace prescient::sim {
-namespace {
-
-TEST(DeploymentRolloutTest, DeploymentsAreRolledOutInTheSameWrite) {
-  auto s = Store::Open({});
-  ASSERT_TRUE(s.ok());
-  auto& store = **s;
-  InstallDeploymentRollout(store);
-  Json d = {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", {{"name", "db"}}},
-            {"spec", {{"replicas", 2}, {"selector", {{"matchLabels", {{"app", "db"}}}}}}}};
-  auto c = store.Create(gvr::kDeployments, "default", d);
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_EQ((*c)["status"]["readyReplicas"], 2);
-  EXPECT_EQ((*c)["status"]["observedGeneration"], 1);
-  auto p = store.Patch(gvr::kDeployments, "default", "db", PatchType::kMerge, R"({"spec":{"replicas":0}})", "");
-  ASSERT_TRUE(p.ok());
-  EXPECT_EQ((*p)["status"]["replicas"], 0);
-  EXPECT_FALSE((*p)["status"].contains("readyReplicas"));
-  EXPECT_EQ((*p)["status"]["observedGeneration"], 2);
-  // A no-op write stays a no-op.
-  auto again = store.Patch(gvr::kDeployments, "default", "db", PatchType::kMerge, R"({"spec":{"replicas":0}})", "");
-  EXPECT_EQ((*again)["metadata"]["resourceVersion"], (*p)["metadata"]["resourceVersion"]);
-}
-
-}  // namespace
-}  // namespace prescient::sim

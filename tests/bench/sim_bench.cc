@@ -107,7 +107,7 @@ std::string ConfigMap(const std::string& name, int value) {
 }
 
 // Runs kWriters connections, each sending its share of `count` requests made by make(i).
-double HttpWrites(int port, const std::string& token, int count,
+double HttpWrites(int port, int count,
                   const std::function<std::string(int)>& make, int* failures) {
   std::atomic<int> failed{0};
   auto start = Clock::now();
@@ -176,7 +176,7 @@ int main(int argc, char** argv) {
     c.ReadResponse();
   }
   int failures = 0;
-  double creates = HttpWrites(port, s.token(), kObjects, [&](int i) {
+  double creates = HttpWrites(port, kObjects, [&](int i) {
     return Request("POST", "/api/v1/namespaces/bench/configmaps", s.token(), ConfigMap("cm-" + std::to_string(i), i));
   }, &failures);
   rows.push_back({"HTTP creates/s (persistent, 4 connections)", creates, "writes/s", ">= 2000"});
@@ -232,7 +232,7 @@ int main(int argc, char** argv) {
   }
   while (ready < kWatchers) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   auto fan_start = Clock::now();
-  double updates = HttpWrites(port, s.token(), kObjects, [&](int i) {
+  double updates = HttpWrites(port, kObjects, [&](int i) {
     std::string body = R"({"data":{"value":"u)" + std::to_string(i) + R"("}})";
     return "PATCH /api/v1/namespaces/bench/configmaps/cm-" + std::to_string(i) +
            " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + s.token() +
