@@ -144,6 +144,8 @@ int32_t ResolvePriority(const api::CommandRunSpec& spec, const std::map<std::str
 struct CapacityView {
   std::vector<Instance> instances;
   std::vector<Node> nodes;
+  // The autoscaler's node groups when known (prescient-sim, a configured cluster). Empty: unknown;
+  // placement then asks for nodes whenever none has room and lets the autoscaler decide.
   std::vector<NodeGroup> node_groups;
   std::vector<Pool> pools;
   std::map<std::string, NamespaceQuota> quotas;  // by namespace

@@ -39,17 +39,24 @@ std::string NodeFor(const Resources& pod, const CapacityView& view) {
   return best ? best->name : "";
 }
 
-// A node group that can add a node holding `pod`; nullptr if none.
-const NodeGroup* GroupFor(const Resources& pod, const CapacityView& view) {
+// Whether the autoscaler may add a node holding `pod`, and from which group ("" when the view does
+// not know the node groups: the operator asks and lets the autoscaler decide).
+bool NodeCanBeAdded(const Resources& pod, const CapacityView& view, std::string* group) {
+  if (view.node_groups.empty()) {
+    group->clear();
+    return true;
+  }
   const NodeGroup* best = nullptr;
   for (const NodeGroup& g : view.node_groups) {
     if (!g.CanGrow() || !g.node_allocatable.Holds(pod)) continue;
     if (best == nullptr || g.node_allocatable.memory_bytes < best->node_allocatable.memory_bytes) best = &g;
   }
-  return best;
+  if (best != nullptr) *group = best->name;
+  return best != nullptr;
 }
 
-bool AnyNodeCouldEverHold(const Resources& pod, const CapacityView& view) {
+bool AnyNodeCouldEverHold(const Resources& pod, const CapacityView& view, const Policy& policy) {
+  if (policy.largest_node && policy.largest_node->Holds(pod)) return true;
   for (const Node& n : view.nodes)
     if (n.schedulable && n.allocatable.Holds(pod)) return true;
   for (const NodeGroup& g : view.node_groups)
@@ -236,11 +243,12 @@ PlacementDecision Place(const PlacementRequest& req, const CapacityView& view, c
       return Reject{kReasonExceedsVmMaximum, req.need.ToString() + " is more than " + req.target.Describe() +
                                                  " can ever offer, even grown to its maximum"};
   }
-  if (!view.nodes.empty() || !view.node_groups.empty()) {
+  // Without node groups nor a configured largest node, new nodes could be of any size.
+  if (!view.node_groups.empty() || policy.largest_node) {
     int vcpus = static_cast<int>(CeilDiv(req.need.cpu_milli + policy.guest_reserved.cpu_milli, 1000));
     int64_t mem = AlignUp(req.need.memory_bytes + policy.guest_reserved.memory_bytes, kMemoryAlignment);
     Resources pod = LauncherRequests(std::max(vcpus, 1), mem);
-    if (!AnyNodeCouldEverHold(pod, view))
+    if (!AnyNodeCouldEverHold(pod, view, policy))
       return Reject{kReasonExceedsLargestNode, "a VM holding " + req.need.ToString() + " needs a virt-launcher pod of " +
                                                    pod.ToString() + ", larger than any node or node group could hold"};
   }
@@ -281,13 +289,14 @@ PlacementDecision Place(const PlacementRequest& req, const CapacityView& view, c
       ScalePool s{pool->name, pool->replicas + 1, std::nullopt};
       Resources pod = LauncherRequests(pool->shape.vcpus(), pool->shape.memory_bytes);
       if (NodeFor(pod, view).empty()) {
-        const NodeGroup* g = GroupFor(pod, view);
-        if (policy.scaling_mode == ScalingMode::kNone || g == nullptr)
+        std::string group;
+        const bool addable = NodeCanBeAdded(pod, view, &group);
+        if (policy.scaling_mode == ScalingMode::kNone || !addable)
           return Queue{kReasonNoNodeCapacity, "pool " + pool->name + " could grow, but no node has room for a new VM (" +
                                                   pod.ToString() + ") and " +
-                                                  (g == nullptr ? "no node group can add one" : "node scaling is off")};
+                                                  (!addable ? "no node group can add one" : "node scaling is off")};
         ProvisioningHint hint = LauncherPodHint(pool->shape.vcpus(), pool->shape.memory_bytes, 1);
-        hint.node_group = g->name;
+        hint.node_group = group;
         hint.reason = "a new VM of pool " + pool->name + " for " + req.run;
         s.nodes = std::move(hint);
       }
@@ -302,8 +311,9 @@ PlacementDecision Place(const PlacementRequest& req, const CapacityView& view, c
       if (a.blocked == GrowBlock::kNoNodeRoom && (best == nullptr || a.memory_after < best->memory_after)) best = &a;
     if (best != nullptr && policy.scaling_mode != ScalingMode::kNone) {
       ProvisioningHint hint = LauncherPodHint(best->vcpus_after, best->memory_after, 1);
-      if (const NodeGroup* g = GroupFor(hint.pod_requests, view)) {
-        hint.node_group = g->name;
+      std::string group;
+      if (NodeCanBeAdded(hint.pod_requests, view, &group)) {
+        hint.node_group = group;
         hint.reason = "room to migrate " + best->instance + " to a larger size for " + req.run;
         return ProvisionNodes{std::move(hint), best->instance};
       }

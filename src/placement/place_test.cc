@@ -196,6 +196,26 @@ TEST(PlaceTest, Table) {
        MakeRequest("a").Need(500, 3 * kGiB).Obj(), QueuedFor(kReasonNoNodeCapacity), WithScaling(ScalingMode::kNone)},
       {"no node and node group at max", MakeView().Add(growable).Add(full).Group("g", 8000, 32 * kGiB, 3, 3).Obj(),
        MakeRequest("a").Need(500, 3 * kGiB).Obj(), QueuedFor(kReasonNoNodeCapacity)},
+      {"node groups unknown: ask the autoscaler anyway", MakeView().Add(growable).Add(full).Obj(),
+       MakeRequest("a").Need(500, 3 * kGiB).Obj(),
+       [](const PlacementDecision& d) {
+         const ProvisionNodes& p = As<ProvisionNodes>(d);
+         EXPECT_EQ(p.hint.node_group, "");
+         EXPECT_EQ(p.then_instance, "demo/small-vm");
+       }},
+      {"node groups unknown: no rejection by node size",
+       MakeView().Add(MakeInstance("small-vm").MaxSockets(64).MaxGuest(512 * kGiB).Obj()).Add(full).Obj(),
+       MakeRequest("a").Need(40000, 200 * kGiB).Obj(),
+       [](const PlacementDecision& d) { EXPECT_TRUE(std::holds_alternative<ProvisionNodes>(d)) << Describe(d); }},
+      {"configured largest node rejects",
+       MakeView().Add(MakeInstance("small-vm").MaxSockets(64).MaxGuest(512 * kGiB).Obj()).Add(full).Obj(),
+       MakeRequest("a").Need(40000, 200 * kGiB).Obj(), RejectedFor(kReasonExceedsLargestNode),
+       [] { Policy p = PlainPolicy(); p.largest_node = Resources{32000, 128 * kGiB}; return p; }()},
+      {"configured largest node large enough",
+       MakeView().Add(MakeInstance("small-vm").MaxSockets(64).MaxGuest(512 * kGiB).Obj()).Add(full).Obj(),
+       MakeRequest("a").Need(40000, 200 * kGiB).Obj(),
+       [](const PlacementDecision& d) { EXPECT_TRUE(std::holds_alternative<ProvisionNodes>(d)) << Describe(d); },
+       [] { Policy p = PlainPolicy(); p.largest_node = Resources{64000, 256 * kGiB}; return p; }()},
       {"unschedulable node does not count",
        MakeView().Add(growable).Add(MakeNode("node-1").Unschedulable().Obj()).Group("g", 8000, 32 * kGiB, 3, 3).Obj(),
        MakeRequest("a").Need(500, 3 * kGiB).Obj(), QueuedFor(kReasonNoNodeCapacity)},

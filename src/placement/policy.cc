@@ -167,6 +167,19 @@ Result<Policy> ParsePolicy(std::string_view text, std::string_view source_view) 
     r.Quantity("memory", false, &p.guest_reserved.memory_bytes);
     r.RejectUnknown();
   }
+  {
+    YAML::Node ln = top.Get("largestNode");
+    if (ln && !ln.IsNull()) {
+      Section l(ln, "largestNode", source, &err);
+      Resources r{-1, -1};
+      l.Quantity("cpu", true, &r.cpu_milli);
+      l.Quantity("memory", false, &r.memory_bytes);
+      l.RejectUnknown();
+      if (err.ok() && (r.cpu_milli <= 0 || r.memory_bytes <= 0))
+        err = InvalidArgument(source + ": largestNode: needs both cpu and memory, above zero");
+      p.largest_node = r;
+    }
+  }
   top.Bool("hotplug", &p.hotplug_enabled);
   top.Bool("preemption", &p.preemption_enabled);
   top.RejectUnknown();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -44,6 +45,11 @@ struct Policy {
 
   bool hotplug_enabled = true;
   bool preemption_enabled = true;
+
+  // The largest node the cluster can ever get (when the autoscaler's node groups are not visible):
+  // a run whose VM could not fit even there is rejected. Absent: judged by the known nodes and
+  // node groups only when node groups are known.
+  std::optional<Resources> largest_node;
 };
 
 // Parses a policy document (YAML or JSON). Absent keys keep their defaults. `source` names the
@@ -56,6 +62,7 @@ struct Policy {
 //   guestReserved: {cpu: 250m, memory: 256Mi}
 //   hotplug: true
 //   preemption: true
+//   largestNode: {cpu: "16", memory: 64Gi}
 Result<Policy> ParsePolicy(std::string_view text, std::string_view source);
 Result<Policy> LoadPolicyFile(const std::string& path);
 

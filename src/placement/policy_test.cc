@@ -33,6 +33,7 @@ headroom: 0.2
 guestReserved: {cpu: 100m, memory: 128Mi}
 hotplug: false
 preemption: false
+largestNode: {cpu: "16", memory: 64Gi}
 )", "policy.yaml");
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_DOUBLE_EQ(p->memory_quantile, 0.99);
@@ -50,6 +51,8 @@ preemption: false
   EXPECT_EQ(p->guest_reserved, (Resources{100, 128 * kMiB}));
   EXPECT_FALSE(p->hotplug_enabled);
   EXPECT_FALSE(p->preemption_enabled);
+  ASSERT_TRUE(p->largest_node.has_value());
+  EXPECT_EQ(*p->largest_node, (Resources{16000, 64 * kGiB}));
 }
 
 TEST(PolicyTest, JsonWorksToo) {
@@ -79,6 +82,8 @@ TEST(PolicyTest, ErrorsNameFileLineAndKey) {
       {"growth: 3", "growth: must be a mapping"},
       {"quantiles: {memory: [0.9", "policy.yaml:1:"},
       {"- 1\n- 2", "the policy: must be a mapping"},
+      {"largestNode: {cpu: 8}", "largestNode: needs both cpu and memory"},
+      {"largestNode: {cpu: 8, memory: 1Gi, gpu: 1}", "largestNode.gpu: unknown key"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.text);
