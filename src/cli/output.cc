@@ -154,7 +154,7 @@ Status WritePlot(const model::EvaluationReport& r, const std::string& png_path) 
         const auto* res = r.Find(m, pass == 0 ? "seen" : "unseen", analysis::kMemoryBytes);
         if (!res) continue;
         const double v = res->metrics.n == 0 ? 0 : 100 * (slack ? res->metrics.median_slack : res->metrics.under_rate);
-        s << "'" << m << "' " << v << "\n";
+        s << m << " " << v << "\n";
       }
       s << "e\n";
     }

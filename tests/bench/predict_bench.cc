@@ -4,6 +4,8 @@
 // from a history file, cycled when it holds fewer rows.
 //
 // usage: predict_bench --history FILE [--rows 10000] [--iterations 20000] [--out docs/bench/predict.json]
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,12 +13,30 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include "analysis/history.h"
 #include "model/predictor.h"
 
 using namespace prescient;
+
+namespace {
+double CpuSeconds() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+double LoadAverage() {
+  double l = 0;
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &l) != 1) l = 0;
+    std::fclose(f);
+  }
+  return l;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   std::string history = "models/corpus/history.jsonl", out = "docs/bench/predict.json";
@@ -47,15 +67,19 @@ int main(int argc, char** argv) {
   }
   model::TrainOptions opts;
   opts.threads = 1;
+  const double load = LoadAverage();
+  const double cpu0 = CpuSeconds();
   const auto t0 = std::chrono::steady_clock::now();
   auto p = model::Predictor::Train(train, opts);
   const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double train_cpu_s = CpuSeconds() - cpu0;
   if (!p.ok()) {
     std::fprintf(stderr, "predict_bench: train: %s\n", p.status().ToString().c_str());
     return 1;
   }
-  std::printf("training: %zu rows, %d rounds, %zu features: %.2f s (1 thread)\n", rows, opts.rounds,
-              static_cast<size_t>((*p)->metadata().num_features), train_s);
+  std::printf("training: %zu rows, %d rounds, %zu features: %.2f s wall, %.2f s CPU (1 thread; load average %.1f on %ld CPUs)\n",
+              rows, opts.rounds, static_cast<size_t>((*p)->metadata().num_features), train_s, train_cpu_s, load,
+              sysconf(_SC_NPROCESSORS_ONLN));
 
   std::vector<model::PredictionRequest> reqs;
   for (const auto& r : src) {
@@ -92,12 +116,14 @@ int main(int argc, char** argv) {
   std::printf("prediction (single thread, incl. parsing + features + tree evaluation): p50 %.1f us, p99 %.1f us over %zu calls\n",
               p50, p99, us.size());
   std::printf("targets: p50 <= 50 us: %s; training 10k rows <= 20 s: %s\n", p50 <= 50 ? "met" : "NOT met",
-              rows != 10000 ? "n/a" : (train_s <= 20 ? "met" : "NOT met"));
+              rows != 10000 ? "n/a" : (train_s <= 20 ? "met" : (train_cpu_s <= 20 ? "NOT met in wall time (CPU time within)" : "NOT met")));
   nlohmann::json j = {{"history", history},
                       {"training_rows", rows},
                       {"training_rounds", opts.rounds},
                       {"training_threads", opts.threads},
                       {"training_seconds", train_s},
+                      {"training_cpu_seconds", train_cpu_s},
+                      {"load_average_1m", load},
                       {"features", (*p)->metadata().num_features},
                       {"predict_iterations", iterations},
                       {"predict_p50_us", p50},
