@@ -166,13 +166,19 @@ UsageReport Monitor::Finish(TimePoint now, const ExitInfo* exit) {
   // A run shorter than a few samples may peak unseen. The kernel's group peak is exact but counts
   // page cache; the cache still charged at the end bounds the cache at the peak (a short run
   // reclaims nothing), so the group peak minus the final reclaimable cache is its non-cache peak.
-  if (r.duration_seconds < options_.short_run_seconds && r.memory_peak_cgroup_bytes) {
+  // (Few samples counts as short too: on a starved machine the sampler itself runs late.)
+  if ((r.duration_seconds < options_.short_run_seconds || r.sample_count <= 3) && r.memory_peak_cgroup_bytes) {
     int64_t reclaimable = std::max<int64_t>(0, last_file_bytes_ - last_shmem_bytes_);
     int64_t non_cache = *r.memory_peak_cgroup_bytes - reclaimable;
     if (non_cache > r.memory_peak_bytes) {
       r.memory_peak_bytes = non_cache;
       r.memory_peak_source = "cgroup_peak_minus_cache";
     }
+  }
+  // Still nothing (all of it was cache): the group peak is the only upper bound there is.
+  if (r.memory_peak_bytes == 0 && r.memory_peak_cgroup_bytes && *r.memory_peak_cgroup_bytes > 0) {
+    r.memory_peak_bytes = *r.memory_peak_cgroup_bytes;
+    r.memory_peak_source = "cgroup_peak";
   }
   r.oom_killed = r.oom_kills > 0;
   r.endpoints.assign(endpoints_.begin(), endpoints_.end());

@@ -59,7 +59,7 @@ struct UsageReport {
   int64_t memory_peak_bytes = 0;
   std::string memory_peak_kind = "anon_or_process_hwm";
   // Which measure gave memory_peak_bytes: "anon", "process_hwm" (sampled VmHWM), "wait4_maxrss",
-  // "cgroup_peak_minus_cache" (short runs) or "none".
+  // "cgroup_peak_minus_cache" (short runs), "cgroup_peak" (only cache seen) or "none".
   std::string memory_peak_source = "none";
   std::optional<int64_t> memory_peak_cgroup_bytes;
   int64_t memory_peak_anon_bytes = 0;       // sampled anon + shmem

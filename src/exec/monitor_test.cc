@@ -76,6 +76,7 @@ TEST_F(MonitorTest, MemoryPeakIsTheLargerOfAnonAndProcessHighWaterMark) {
   cg.stats.memory_shmem = 10 << 20;
   cg.stats.memory_current = 500 << 20;  // mostly page cache: not what decides an OOM kill
   cg.stats.memory_peak = 600 << 20;
+  cg.stats.memory_file = 540 << 20;
   proc.files["100/status"] = Status(40 << 10, 45 << 10);
   ASSERT_TRUE(m.Sample(At(100)).ok());
   EXPECT_EQ(m.report().memory_peak_bytes, 60 << 20);  // complete mid-run too
@@ -122,6 +123,15 @@ TEST_F(MonitorTest, MaxRssAtTheLaunchersForkSizeIsNotTheCommands) {
   EXPECT_EQ(r.memory_peak_bytes, 800 << 10);
   EXPECT_EQ(r.memory_peak_source, "cgroup_peak_minus_cache");
   EXPECT_EQ(r.memory_peak_process_hwm_bytes, 0);
+
+  // All of the group's peak was page cache: the group peak is the only bound left.
+  Monitor m3(&cg, &proc);
+  m3.Start(At(0));
+  cg.stats.memory_file = 900 << 10;
+  UsageReport r3 = m3.Finish(At(5), &e);
+  EXPECT_EQ(r3.memory_peak_bytes, 900 << 10);
+  EXPECT_EQ(r3.memory_peak_source, "cgroup_peak");
+  cg.stats.memory_file = 100 << 10;
 
   // Above the launcher's size it is the command's own.
   Monitor m2(&cg, &proc);
