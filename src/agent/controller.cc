@@ -38,6 +38,7 @@ struct RunController::Active {
   JournalEntry entry;
   Allocation applied;
   std::optional<SteadyTp> last_report;
+  std::optional<Usage> last_reported;
   bool force_report = true;
   std::vector<Condition> pending_conditions;
   bool started_reported = false;
@@ -441,6 +442,11 @@ void RunController::SampleAndReport(Active& a) {
   }
 
   if (!ReportDue(a.last_report, now, opt_.report_interval, a.force_report)) return;
+  // Idle runs (a sleep, a blocked wait) would otherwise cost a write every interval for nothing:
+  // unchanged usage goes out only as a keep-alive, every 6 intervals.
+  if (!a.force_report && a.last_reported && !UsageChanged(*a.last_reported, a.usage) &&
+      now - *a.last_report < 6 * opt_.report_interval)
+    return;
   Usage usage = a.usage;
   auto conditions = a.pending_conditions;
   Allocation applied = a.applied;
@@ -469,6 +475,7 @@ void RunController::SampleAndReport(Active& a) {
     return;
   }
   a.obj = std::move(*w);
+  a.last_reported = usage;
   a.force_report = false;
   a.pending_conditions.clear();
 }

@@ -203,14 +203,38 @@ TEST_F(ControllerTest, GrowthFailureIsRetriedOnTheNextEvent) {
 
 TEST_F(ControllerTest, UsageReportsAreRateLimited) {
   ctl_->OnRun(Allocated("r1"));
+  double cpu = 0;
+  auto busy = [&] {  // usage that changes every second
+    cpu += 0.5;
+    exec_.SetSample(Uid("r1"), Sample{cpu, 10 << 20, 10 << 20, 0, 0, 0, 0, 0, 0, 0, "guest", 0, true});
+  };
+  busy();
   ctl_->Tick();  // first report
   int writes = api_.status_writes();
-  for (int i = 0; i < 4; ++i) Advance(1s);
+  for (int i = 0; i < 4; ++i) {
+    busy();
+    Advance(1s);
+  }
   EXPECT_EQ(api_.status_writes(), writes) << "no report within the 5 s interval";
+  busy();
   Advance(1s);
   EXPECT_EQ(api_.status_writes(), writes + 1);
-  for (int i = 0; i < 20; ++i) Advance(1s);
+  for (int i = 0; i < 20; ++i) {
+    busy();
+    Advance(1s);
+  }
   EXPECT_EQ(api_.status_writes(), writes + 5) << "one every 5 s";
+}
+
+TEST_F(ControllerTest, UnchangedUsageIsReportedOnlyAsKeepAlive) {
+  ctl_->OnRun(Allocated("r1"));
+  exec_.SetSample(Uid("r1"), Sample{1.0, 10 << 20, 10 << 20, 0, 0, 0, 0, 0, 0, 0, "guest", 0, true});
+  ctl_->Tick();  // first report at t=0
+  int writes = api_.status_writes();
+  for (int i = 0; i < 28; ++i) Advance(1s);
+  EXPECT_EQ(api_.status_writes(), writes) << "an idle run costs no writes for 6 intervals";
+  for (int i = 0; i < 3; ++i) Advance(1s);
+  EXPECT_EQ(api_.status_writes(), writes + 1) << "keep-alive at 30 s";
 }
 
 TEST_F(ControllerTest, PeakCoresFromSampleDeltas) {

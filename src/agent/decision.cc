@@ -1,6 +1,7 @@
 #include "agent/decision.h"
 
 #include <algorithm>
+#include <cmath>
 #include <csignal>
 
 namespace prescient::agent {
@@ -144,6 +145,16 @@ bool ReportDue(std::optional<std::chrono::steady_clock::time_point> last, std::c
   // Forced (growth applied, dependencies ready) still respects a floor so a flapping operator
   // cannot turn the agent into a write storm.
   return forced && now - *last >= interval / 5;
+}
+
+bool UsageChanged(const Usage& a, const Usage& b) {
+  Usage x = a, y = b;
+  x.memory_current_bytes = y.memory_current_bytes = 0;
+  x.cpu_seconds = y.cpu_seconds = 0;
+  if (!(x == y)) return true;
+  if (b.cpu_seconds - a.cpu_seconds > 0.01) return true;
+  double cur = static_cast<double>(a.memory_current_bytes);
+  return std::abs(static_cast<double>(b.memory_current_bytes) - cur) > 0.01 * std::max(cur, 1.0);
 }
 
 RunResult ResultFromExit(const ExitRecord& exit, int64_t oom_kills, bool timed_out) {

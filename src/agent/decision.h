@@ -86,6 +86,10 @@ RecoveryDecision DecideRecovery(const RecoveryInput& in, const AgentIdentity& se
 bool ReportDue(std::optional<std::chrono::steady_clock::time_point> last, std::chrono::steady_clock::time_point now,
                std::chrono::milliseconds interval, bool forced);
 
+// Whether a usage report would tell the operator something new: any peak or counter moved, or
+// current memory moved by more than 1 %. Unchanged usage is re-reported only as a keep-alive.
+bool UsageChanged(const Usage& last_reported, const Usage& now);
+
 // The shim's record of how the command ended.
 struct ExitRecord {
   bool exited = false;   // true: exit_code valid; false: killed by `signal`

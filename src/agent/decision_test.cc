@@ -169,3 +169,32 @@ TEST(ResultFromExit, Table) {
 
 }  // namespace
 }  // namespace prescient::agent
+
+namespace prescient::agent {
+namespace {
+
+TEST(UsageChanged, Table) {
+  Usage base;
+  base.cpu_seconds = 1.0;
+  base.memory_current_bytes = 100 << 20;
+  base.memory_peak_bytes = 120 << 20;
+  Usage same = base;
+  same.cpu_seconds = 1.005;
+  same.memory_current_bytes = (100 << 20) + 4096;
+  EXPECT_FALSE(UsageChanged(base, same));
+  Usage cpu = base;
+  cpu.cpu_seconds = 1.5;
+  EXPECT_TRUE(UsageChanged(base, cpu));
+  Usage peak = base;
+  peak.memory_peak_bytes += 1;
+  EXPECT_TRUE(UsageChanged(base, peak));
+  Usage mem = base;
+  mem.memory_current_bytes = 110 << 20;
+  EXPECT_TRUE(UsageChanged(base, mem));
+  Usage ep = base;
+  ep.endpoints = {"10.0.0.1:5432"};
+  EXPECT_TRUE(UsageChanged(base, ep));
+}
+
+}  // namespace
+}  // namespace prescient::agent
