@@ -290,7 +290,15 @@ class Bench {
     // Cancel the load: deleting a CommandRun makes the agent stop its command.
     for (int i = 0; i < n; ++i)
       client_->Delete(api::kCommandRuns, kNs, "load-" + std::to_string(i));
-    for (int k = 0; k < 300 && !shim_pids().empty(); ++k) std::this_thread::sleep_for(100ms);
+    // Wait until the agent has reported and removed every run's cgroup.
+    auto children = [&]() {
+      size_t n = 0;
+      std::error_code ec;
+      for (auto& e : std::filesystem::directory_iterator("/sys/fs/cgroup/memory/" + parent_, ec)) n += e.is_directory();
+      for (auto& e : std::filesystem::directory_iterator("/sys/fs/cgroup/" + parent_, ec)) n += e.is_directory();
+      return n;
+    };
+    for (int k = 0; k < 300 && (!shim_pids().empty() || children() > 0); ++k) std::this_thread::sleep_for(100ms);
     return {{"concurrentRuns", n},
             {"sampleIntervalSeconds", 1},
             {"reportIntervalSeconds", 5},
