@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <thread>
 
 #include "agent/fake_env.h"
 #include "agent/test_builders.h"
@@ -325,8 +326,10 @@ TEST_F(ControllerTest, ShadowRunsOffTheLoopAndReports) {
   json obj = api_.PutRun(MakeRun("r1").Instance("vm-a").Phase("Shadowing").ShadowRequested(5).Obj());
   ctl_->OnRun(obj);
   ctl_->OnRun(obj);  // a second event while it runs does not start a second one
-  for (int i = 0; i < 1000 && Stored("r1")["status"]["shadow"]["requested"] == true; ++i) {
-    std::this_thread::yield();
+  // The shadow runs on its own thread: poll (bounded) until its result has been written.
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (Stored("r1")["status"]["shadow"]["requested"] == true && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
     ctl_->Tick();
   }
   json s = Stored("r1");
