@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Checks the packaging artefacts with the tools that run on this machine (no container engine, no Helm):
+#   1. every COPY source in the Dockerfile exists in the repository and is not excluded by .dockerignore;
+#   2. if the binaries are built (BIN_DIR, default build/bin), the Dockerfile's runtime packages are
+#      exactly the Debian packages owning the libraries `ldd` reports for them (dpkg -S);
+#   3. the chart's CRD templates are identical to crds/*.yaml (apart from the Helm guard lines);
+#   4. the Prometheus alert rules pass `promtool check rules` and their unit tests `promtool test rules`.
+# Prints every mismatch and exits 1 if there was any.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+BIN_DIR="${BIN_DIR:-build/bin}"
+CHART=charts/prescient
+failures=0
+fail() { echo "check-packaging: FAIL: $*" >&2; failures=$((failures + 1)); }
+ok() { echo "check-packaging: ok: $*"; }
+
+# ---- 1. Dockerfile COPY sources -------------------------------------------------------------------
+# Joins continuation lines, skips COPY --from=<stage> (those come from a build stage).
+copies=$(sed -e ':a' -e '/\\$/N; s/\\\n//; ta' Dockerfile | awk 'toupper($1)=="COPY"')
+[ -n "$copies" ] || fail "Dockerfile has no COPY instruction"
+ignored=()
+while IFS= read -r pat; do
+  pat="${pat%%#*}"; pat="${pat%"${pat##*[![:space:]]}"}"
+  [ -n "$pat" ] && ignored+=("$pat")
+done < <(cat .dockerignore 2>/dev/null)
+while IFS= read -r line; do
+  [ -n "$line" ] || continue
+  read -r -a words <<<"$line"
+  from=0; srcs=()
+  for w in "${words[@]:1}"; do
+    case "$w" in
+      --from=*) from=1 ;;
+      --*) ;;
+      *) srcs+=("$w") ;;
+    esac
+  done
+  [ "$from" -eq 1 ] && continue
+  unset 'srcs[${#srcs[@]}-1]'   # the last word is the destination
+  for s in "${srcs[@]}"; do
+    if [ ! -e "$s" ]; then
+      fail "Dockerfile: COPY source '$s' does not exist in the repository ($line)"
+      continue
+    fi
+    for pat in "${ignored[@]}"; do
+      # shellcheck disable=SC2053
+      if [[ "$s" == $pat || "$s" == $pat/* ]]; then
+        fail "Dockerfile: COPY source '$s' is excluded by .dockerignore pattern '$pat'"
+      fi
+    done
+    ok "COPY source $s exists"
+  done
+done <<<"$copies"
+
+# ---- 2. runtime packages vs ldd ---------------------------------------------------------------------
+# The runtime package list lies between the RUNTIME_PKGS_BEGIN/END markers of the Dockerfile.
+declared=$(sed -n '/RUNTIME_PKGS_BEGIN/,/RUNTIME_PKGS_END/p' Dockerfile | sed -e 's/\\$//' -e 's/#.*//' \
+  | tr ' ' '\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' \
+  | grep -vE '^(apt-get|update|install|rm|DEBIAN_FRONTEND=.*|--no-install-recommends|-y|-rf|RUN|ca-certificates)$' | sort -u)
+[ -n "$declared" ] || fail "Dockerfile: no runtime packages found between RUNTIME_PKGS_BEGIN and RUNTIME_PKGS_END"
+# Part of every Debian base image (Essential/required): not listed in the Dockerfile.
+base_pkgs="libc6 libgcc-s1 libstdc++6"
+bins=()
+for b in prescient-operator prescient; do
+  [ -x "$BIN_DIR/$b" ] && bins+=("$BIN_DIR/$b")
+done
+if [ ! -x "$BIN_DIR/prescient-operator" ]; then
+  echo "check-packaging: skipped: $BIN_DIR/prescient-operator is not built, so the runtime libraries cannot be compared with ldd"
+else
+  needed=""
+  while read -r lib; do
+    pkg=$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1)
+    [ -n "$pkg" ] || pkg=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | head -1 | cut -d: -f1)
+    if [ -z "$pkg" ]; then
+      fail "ldd: $lib (linked by ${bins[*]}) belongs to no Debian package (dpkg -S found nothing)"
+      continue
+    fi
+    needed+="$pkg"$'\n'
+  done < <(ldd "${bins[@]}" | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u)
+  if ldd "${bins[@]}" | grep -q 'not found'; then
+    fail "ldd: unresolved libraries: $(ldd "${bins[@]}" | grep 'not found' | tr -s ' \t' ' ')"
+  fi
+  needed=$(printf '%s' "$needed" | sort -u)
+  for p in $needed; do
+    [[ " $base_pkgs " == *" $p "* ]] && continue
+    grep -qx "$p" <<<"$declared" || fail "Dockerfile: the binaries link a library from '$p', which the runtime stage does not install"
+  done
+  for p in $declared; do
+    grep -qx "$p" <<<"$needed" || fail "Dockerfile: runtime package '$p' provides no library the binaries link (remove it, or say why)"
+  done
+  ok "runtime packages match ldd of ${bins[*]}: $(echo $declared)"
+fi
+
+# ---- 3. chart CRDs identical to crds/ -----------------------------------------------------------------
+if [ -d "$CHART/templates/crds" ]; then
+  for src in crds/*.yaml; do
+    t="$CHART/templates/crds/$(basename "$src")"
+    if [ ! -f "$t" ]; then
+      fail "chart: $t is missing (every crds/*.yaml must be templated; copy it with its guard lines)"
+      continue
+    fi
+    # The template is the CRD between a guard line '{{- if .Values.installCRDs }}' and '{{- end }}'
+    # plus the helm.sh/resource-policy annotation lines marked '# chart-only'.
+    if ! diff -u "$src" <(grep -v '^{{' "$t" | grep -v '# chart-only$') >/tmp/check-packaging-crd.diff; then
+      fail "chart: $t differs from $src (copy crds/*.yaml into the chart again):"; cat /tmp/check-packaging-crd.diff >&2
+    else
+      ok "$t matches $src"
+    fi
+  done
+  for t in "$CHART"/templates/crds/*.yaml; do
+    [ -f "crds/$(basename "$t")" ] || fail "chart: $t has no source in crds/"
+  done
+else
+  fail "chart: $CHART/templates/crds does not exist"
+fi
+
+# ---- 4. Prometheus rules ------------------------------------------------------------------------------
+if [ -f "$CHART/files/alerts.yaml" ]; then
+  if ! command -v promtool >/dev/null; then
+    fail "promtool not found (Debian package prometheus; run hack/install-deps.sh)"
+  else
+    if promtool check rules "$CHART/files/alerts.yaml"; then ok "promtool check rules"; else fail "promtool check rules $CHART/files/alerts.yaml"; fi
+    if promtool test rules tests/packaging/alerts_test.yaml; then ok "promtool test rules"; else fail "promtool test rules tests/packaging/alerts_test.yaml"; fi
+  fi
+fi
+
+if [ "$failures" -gt 0 ]; then
+  echo "check-packaging: $failures problem(s)" >&2
+  exit 1
+fi
+echo "check-packaging: all checks passed"
