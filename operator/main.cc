@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <prometheus/exposer.h>
@@ -16,7 +17,9 @@
 #include "controller/manager.h"
 #include "controller/metrics.h"
 #include "controller/policy.h"
+#include "controller/model_predictor.h"
 #include "controller/predictor.h"
+#include "history/retrainer.h"
 #include "health_server.h"
 #include "history/store.h"
 #include "kube/config.h"
@@ -69,7 +72,8 @@ int main(int argc, char** argv) {
       "history-dir", po::value(&history_dir)->default_value(""),
       "directory of the durable run history (history.jsonl); \"\" keeps no history")(
       "model-dir", po::value(&model_dir)->default_value(""),
-      "directory of the prediction model; without a loadable model the operator predicts from history")(
+      "directory of the prediction model (e.g. models/default); without one the operator predicts from history "
+      "and defaults. Promoted retrained models are saved under it")(
       "watch-namespace", po::value(&watch_ns)->default_value(""), "only this namespace (default: all)")(
       "workers", po::value(&workers)->default_value(2), "concurrent CommandRun reconciles");
   kube::AddKubeFlags(&desc, &kf);
@@ -158,7 +162,6 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<history::HistoryStore> history;
-  controller::HistoryPredictor predictor(policy);
   if (!history_dir.empty()) {
     auto h = history::HistoryStore::Open(history_dir);
     if (!h.ok()) {
@@ -170,18 +173,50 @@ int main(int argc, char** argv) {
       log.Warn("dropped a torn last line of the run history (a crash during a write)",
                {{"path", history->path()}, {"bytes", history->truncated_bytes()}});
     }
-    if (Status s = predictor.LoadHistoryFile(history->path()); !s.ok()) {
-      log.Warn("could not read the run history for predictions", {{"error", s.ToString()}});
+  }
+  // The Command Analysis Module's predictor: the model from --model-dir when it loads, else history
+  // and documented defaults only. Either way it learns from every finished run (Observe).
+  std::shared_ptr<model::Predictor> base;
+  std::string source = "history only";
+  if (!model_dir.empty()) {
+    auto m = model::Predictor::Load(model_dir);
+    if (m.ok()) {
+      base = std::move(*m);
+      source = "model " + model_dir;
+    } else {
+      log.Warn("cannot load the model; predicting from history and defaults",
+               {{"modelDir", model_dir}, {"error", m.status().ToString()}});
     }
   }
-  if (!model_dir.empty()) {
-    // The XGBoost model of the Command Analysis Module is not wired into the operator yet; say so
-    // loudly rather than pretend.
-    log.Warn("--model-dir is not used yet: predictions come from the run history and policy defaults",
-             {{"modelDir", model_dir}});
+  if (!base) base = model::Predictor::WithoutModel();
+  if (history) {
+    auto file = analysis::ReadHistoryFile(history->path(), {.require_usage = true, .strict = false});
+    if (file.ok()) {
+      for (const auto& r : file->records) base->Observe(r);
+      log.Info("history loaded", {{"runs", file->records.size()}, {"skipped", file->skipped}});
+    }
   }
-  metrics.SetModelInfo(predictor.ModelVersion(), "History");
-
+  controller::ModelPredictor predictor(base, source);
+  metrics.SetModelInfo(predictor.ModelVersion(), base->has_model() ? "Model" : "History");
+  std::unique_ptr<history::Retrainer> retrainer;
+  if (history) {
+    history::RetrainOptions ro;
+    ro.history_path = history->path();
+    ro.model_dir = model_dir.empty() ? (std::filesystem::path(history_dir) / "models").string() : model_dir;
+    ro.interval = policy.retrain_interval;
+    ro.min_new_records = policy.retrain_min_new_records;
+    ro.holdout_fraction = policy.holdout_fraction;
+    retrainer = std::make_unique<history::Retrainer>(
+        history.get(), ro, [&predictor] { return predictor.Current(); },
+        [&](const history::RetrainOutcome& o) {
+          metrics.RetrainResult(o.result);
+          log.Info("retraining", {{"result", o.result}, {"version", o.version}, {"detail", o.message}});
+          if (o.promoted) {
+            predictor.Replace(o.promoted, "retrained " + o.version);
+            metrics.SetModelInfo(o.version, "Model");
+          }
+        });
+  }
   kube::ApiEventRecorder events(client->get(), "prescient-operator");
   controller::ManagerOptions mo;
   mo.client = client->get();
@@ -211,7 +246,8 @@ int main(int argc, char** argv) {
   auto start = [&] {
     if (!manager.WaitForSync(std::chrono::seconds(60))) log.Warn("caches not synced after 60s; starting anyway");
     manager.StartControllers();
-    log.Info("controllers running");
+    if (retrainer) retrainer->Start();
+    log.Info("controllers running", {{"model", predictor.SourceName()}, {"modelVersion", predictor.ModelVersion()}});
   };
   if (leader_elect) {
     kube::LeaderElectionConfig lc;
@@ -244,11 +280,17 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&sigs, &sig);
   log.Info("shutting down", {{"signal", sig}});
+  if (retrainer) retrainer->Stop();
   manager.Stop();
   if (elector) {
     elector->Stop();  // releases the lease so a standby takes over at once
   }
   health.Stop();
+  exposer.reset();
   log.Info("stopped");
-  return 0;
+  // Everything durable is on disk (history lines are fdatasync'd as they are written). Leave without
+  // running static destructors: cpprestsdk's process-wide thread pool is torn down at exit while its
+  // I/O threads may still touch it, which crashed the process at exit.
+  std::fflush(nullptr);
+  _exit(0);
 }
