@@ -45,6 +45,7 @@ class HostTest : public ::testing::Test {
     auto env = HostExecEnv::Create(opt_);
     if (!env.ok()) GTEST_SKIP() << "cgroups unavailable: " << env.status().ToString();
     exec_ = std::move(*env);
+    exec_created_ = true;
     auto j = FileJournal::Open(opt_.state_dir);
     ASSERT_TRUE(j.ok()) << j.status().ToString();
     journal_ = std::move(*j);
@@ -53,6 +54,7 @@ class HostTest : public ::testing::Test {
   void TearDown() override {
     ctl_.reset();
     exec_.reset();
+    if (!exec_created_) return;  // skipped before creating anything
     // Remove the test's parent group in every hierarchy (runs were cleaned up by the controller).
     for (const char* h : {"memory", "cpu,cpuacct", "cpu", "cpuacct", "blkio", "pids", "unified", ""}) {
       std::string p = std::string("/sys/fs/cgroup/") + h + "/" + opt_.cgroup_parent;
@@ -91,6 +93,7 @@ class HostTest : public ::testing::Test {
   std::string Uid(const std::string& name) { return testing::RunBuilder::UidFor(name); }
 
   std::string dir_, shared_;
+  bool exec_created_ = false;
   HostExecOptions opt_;
   std::unique_ptr<HostExecEnv> exec_;
   std::unique_ptr<FileJournal> journal_;

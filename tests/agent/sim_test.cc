@@ -88,6 +88,7 @@ class AgentProcess {
 class AgentSimTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    parent_.clear();
     if (geteuid() != 0) GTEST_SKIP() << "needs root: the agent creates cgroups for its commands";
     if (access(PRESCIENT_AGENT_BINARY, X_OK) != 0) GTEST_SKIP() << "prescient-agent not built";
     if (access(prescient::testing::SimBinaryPath().c_str(), X_OK) != 0)
@@ -124,7 +125,9 @@ class AgentSimTest : public ::testing::Test {
   void TearDown() override {
     agents_.clear();
     sim_.reset();
+    // Only ever touch this test's own parent group (never the hierarchy roots).
     for (const char* h : {"memory", "cpu,cpuacct", "cpu", "cpuacct", "blkio", "pids", ""}) {
+      if (parent_.empty()) break;
       std::string p = std::string("/sys/fs/cgroup/") + h + "/" + parent_;
       std::error_code ec;
       for (auto& child : std::filesystem::directory_iterator(p, ec))

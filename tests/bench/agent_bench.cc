@@ -107,7 +107,7 @@ class Bench {
     result["overhead"] = Overhead(20, 20s);
     StopAgent();
     for (const char* h : {"memory", "cpu,cpuacct", "cpu", "cpuacct", "blkio", "pids", ""})
-      rmdir((std::string("/sys/fs/cgroup/") + h + "/" + parent_).c_str());
+      if (!parent_.empty()) rmdir((std::string("/sys/fs/cgroup/") + h + "/" + parent_).c_str());
     std::filesystem::remove_all(dir_);
 
     std::printf("\nprescient-agent benchmark (%u CPUs, shared machine)\n", std::thread::hardware_concurrency());
