@@ -77,8 +77,7 @@ std::string ProfileTable(const model::ResourceProfile& p) {
   };
   out += "command signature: " + p.signature + "\n";
   out += "source: " + std::string(model::SourceName(p.source)) + (p.source_detail.empty() ? "" : " (" + p.source_detail + ")") +
-         (p.model_version.empty() ? "" : ", model " + p.model_version) + ", past runs of this signature: " +
-         std::to_string(p.history_runs) + "\n\n";
+         ", past runs of this signature: " + std::to_string(p.history_runs) + "\n\n";
   out += "resource           upper bound      quantile source\n";
   row(analysis::kCpuCores, "cpu", Fmt("%.2f cores", p.cpu_cores));
   row(analysis::kMemoryBytes, "memory", HumanBytes(p.memory_bytes));

@@ -27,6 +27,7 @@ nlohmann::json MetadataToJson(const ModelMetadata& m) {
         {"quantile", m.quantiles[t]},
         {"global_prior_log", c.global_prior_log},
         {"train_rows", c.train_rows},
+        {"train_max", c.train_max},
         {"calibration_rows", c.calibration_rows},
         {"conformal_offset_log", {{"unseen", c.offset[0]}, {"seen", c.offset[1]}}},
         {"conformal_rows", {{"unseen", c.offset_rows[0]}, {"seen", c.offset_rows[1]}}},
@@ -81,6 +82,7 @@ Result<ModelMetadata> MetadataFromJson(const nlohmann::json& j) {
       m.quantiles[t] = tj.at("quantile").get<double>();
       c.global_prior_log = tj.at("global_prior_log").get<double>();
       c.train_rows = tj.at("train_rows").get<int64_t>();
+      c.train_max = tj.value("train_max", 0.0);
       c.calibration_rows = tj.at("calibration_rows").get<int64_t>();
       c.offset[0] = tj.at("conformal_offset_log").at("unseen").get<double>();
       c.offset[1] = tj.at("conformal_offset_log").at("seen").get<double>();

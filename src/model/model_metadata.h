@@ -23,6 +23,7 @@ const char* PrescientVersion();
 struct TargetCalibration {
   double global_prior_log = 0;   // log1p median of the target over training rows (prior when no history)
   int64_t train_rows = 0;        // rows where the target was measured
+  double train_max = 0;          // largest measured value: bounds are capped at 2x this
   int64_t calibration_rows = 0;
   // Conformal offsets in log1p space, per history group (0: signature never seen, 1: seen).
   std::array<double, 2> offset{0, 0};

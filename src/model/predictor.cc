@@ -227,6 +227,7 @@ Result<std::unique_ptr<Predictor>> Predictor::Train(std::vector<HistoryRecord> r
     }
     TargetCalibration& c = meta.calibration[static_cast<size_t>(t)];
     c.train_rows = static_cast<int64_t>(v.size());
+    for (double x : v) c.train_max = std::max(c.train_max, std::expm1(x));
     c.global_prior_log = v.empty() ? std::log1p(defaults.Get(t)) : Median(v);
   }
 
@@ -436,6 +437,9 @@ ResourceProfile Predictor::PredictRun(const FeaturizedRun& run, const Prediction
           BaseLog(run.row.data(), t, PriorLog(run.row.data(), t, c.global_prior_log) + raw[static_cast<size_t>(t)]) +
           c.offset[static_cast<size_t>(group)];
       value = std::expm1(std::clamp(log_ub, 0.0, 60.0));
+      // Bimodal targets (network: mostly nothing, sometimes a transfer) can give a huge log-space
+      // offset; no bound exceeds twice the largest value ever measured for the target.
+      if (c.train_max > 0) value = std::min(value, 2 * c.train_max);
       src = PredictionSource::kModel;
       detail = "model " + meta_.model_version;
     } else if (HistoryUpperBound(run.history, t, quantiles_[t], &value, &detail)) {
