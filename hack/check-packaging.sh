@@ -4,7 +4,8 @@
 #   2. if the binaries are built (BIN_DIR, default build/bin), the Dockerfile's runtime packages are
 #      exactly the Debian packages owning the libraries `ldd` reports for them (dpkg -S);
 #   3. the chart's CRD templates are identical to crds/*.yaml (apart from the Helm guard lines);
-#   4. the Prometheus alert rules pass `promtool check rules` and their unit tests `promtool test rules`.
+#   4. the Prometheus alert rules pass `promtool check rules` and their unit tests `promtool test rules`;
+#   5. values.schema.json accepts tests/packaging/values/*.yaml and rejects tests/packaging/bad-values/*.yaml.
 # Prints every mismatch and exits 1 if there was any.
 set -uo pipefail
 
@@ -123,6 +124,17 @@ if [ -f "$CHART/files/alerts.yaml" ]; then
     if promtool check rules "$CHART/files/alerts.yaml"; then ok "promtool check rules"; else fail "promtool check rules $CHART/files/alerts.yaml"; fi
     if promtool test rules tests/packaging/alerts_test.yaml; then ok "promtool test rules"; else fail "promtool test rules tests/packaging/alerts_test.yaml"; fi
   fi
+fi
+
+# ---- 5. values schema --------------------------------------------------------------------------------
+if python3 -c 'import jsonschema, yaml' 2>/dev/null; then
+  if python3 hack/render-chart/check_values_schema.py "$CHART" tests/packaging/values tests/packaging/bad-values; then
+    ok "values.schema.json accepts the good value sets and rejects the bad ones"
+  else
+    fail "values.schema.json (see the schema: lines above)"
+  fi
+else
+  fail "python3 modules jsonschema and yaml are needed to check values.schema.json (Debian: python3-jsonschema python3-yaml)"
 fi
 
 if [ "$failures" -gt 0 ]; then
