@@ -21,6 +21,8 @@ PKGS=(
   openssl time procps iproute2 curl
   xz-utils zstd gzip bzip2 tar
   gnuplot-nox                         # `prescient evaluate --plot` draws docs/evaluation.png
+  prometheus                          # promtool: check/unit-test the chart's alert rules (hack/check-packaging.sh)
+  python3-jsonschema python3-yaml     # hack/check-packaging.sh validates chart values against values.schema.json
 )
 
 missing=()
