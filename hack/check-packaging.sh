@@ -121,6 +121,13 @@ if [ -f "$CHART/files/alerts.yaml" ]; then
   if ! command -v promtool >/dev/null; then
     fail "promtool not found (Debian package prometheus; run hack/install-deps.sh)"
   else
+    # Every metric the rules use is documented (operator/METRICS.md) and registered (src/controller/metrics.cc).
+    for m in $(grep -oE 'prescient_[a-z_]+' "$CHART/files/alerts.yaml" | sed -E 's/_(bucket|count|sum)$//' | sort -u); do
+      grep -q "\`$m\`" operator/METRICS.md || fail "alerts.yaml uses $m, which operator/METRICS.md does not list"
+      if [ -f src/controller/metrics.cc ]; then
+        grep -q "\"$m\"" src/controller/metrics.cc || fail "alerts.yaml uses $m, which src/controller/metrics.cc does not register"
+      fi
+    done
     if promtool check rules "$CHART/files/alerts.yaml"; then ok "promtool check rules"; else fail "promtool check rules $CHART/files/alerts.yaml"; fi
     if promtool test rules tests/packaging/alerts_test.yaml; then ok "promtool test rules"; else fail "promtool test rules tests/packaging/alerts_test.yaml"; fi
   fi
