@@ -23,6 +23,7 @@ PKGS=(
   gnuplot-nox                         # `prescient evaluate --plot` draws docs/evaluation.png
   prometheus                          # promtool: check/unit-test the chart's alert rules (hack/check-packaging.sh)
   python3-jsonschema python3-yaml     # hack/check-packaging.sh validates chart values against values.schema.json
+  golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev  # hack/render-chart: renders the Helm chart like Helm (text/template + sprig)
 )
 
 missing=()
