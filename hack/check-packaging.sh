@@ -5,7 +5,10 @@
 #      exactly the Debian packages owning the libraries `ldd` reports for them (dpkg -S);
 #   3. the chart's CRD templates are identical to crds/*.yaml (apart from the Helm guard lines);
 #   4. the Prometheus alert rules pass `promtool check rules` and their unit tests `promtool test rules`;
-#   5. values.schema.json accepts tests/packaging/values/*.yaml and rejects tests/packaging/bad-values/*.yaml.
+#   5. values.schema.json accepts tests/packaging/values/*.yaml and rejects tests/packaging/bad-values/*.yaml;
+#   6. the chart renders (hack/render-chart: Helm's text/template + sprig) with the default values and each
+#      good value set, the output is consistent with the repository and the binary's --help, and every
+#      bad value set fails with a clear message.
 # Prints every mismatch and exits 1 if there was any.
 set -uo pipefail
 
@@ -142,6 +145,55 @@ if python3 -c 'import jsonschema, yaml' 2>/dev/null; then
   fi
 else
   fail "python3 modules jsonschema and yaml are needed to check values.schema.json (Debian: python3-jsonschema python3-yaml)"
+fi
+
+# ---- 6. render the chart (Helm's engine: text/template + sprig) ------------------------------------------
+# With the default values and every tests/packaging/values/*.yaml; every bad-values file must fail
+# with the message named in its '# expect:' line. The operator's flags are compared with its --help.
+if command -v go >/dev/null && [ -d /usr/share/gocode/src/github.com/Masterminds/sprig ]; then
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  if ! GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= \
+      go build -o "$work/render-chart" ./hack/render-chart; then
+    fail "cannot build hack/render-chart"
+  else
+    help_args=()
+    if [ -x "$BIN_DIR/prescient-operator" ]; then
+      "$BIN_DIR/prescient-operator" --help >"$work/help.txt" 2>&1 && help_args=(--help-file "$work/help.txt")
+    else
+      echo "check-packaging: skipped: $BIN_DIR/prescient-operator is not built, so the Deployment's flags are not compared with --help"
+    fi
+    for v in "" tests/packaging/values/*.yaml; do
+      label=${v:-default values}
+      out="$work/rendered.yaml"
+      if ! "$work/render-chart" -chart "$CHART" ${v:+-f "$v"} >"$out" 2>"$work/err"; then
+        fail "render-chart with $label: $(cat "$work/err")"
+        continue
+      fi
+      if python3 hack/render-chart/check_rendered.py "$out" . "${help_args[@]}" --rules-out "$work/rules.yaml"; then
+        ok "chart renders with $label"
+      else
+        fail "rendered chart with $label (see above)"
+      fi
+      if [ -f "$work/rules.yaml" ] && command -v promtool >/dev/null; then
+        promtool check rules "$work/rules.yaml" >/dev/null || fail "the rendered PrometheusRule ($label) fails promtool check rules"
+        rm -f "$work/rules.yaml"
+      fi
+    done
+    for b in tests/packaging/bad-values/*.yaml; do
+      expect=$(sed -n 's/^# expect: //p' "$b" | head -1)
+      [ -n "$expect" ] || { fail "$b has no '# expect: <message part>' line"; continue; }
+      if "$work/render-chart" -chart "$CHART" -f "$b" >/dev/null 2>"$work/err"; then
+        fail "chart rendered with $b, which must be rejected ($expect)"
+      elif ! grep -qF "$expect" "$work/err"; then
+        fail "chart rejected $b, but the message does not name '$expect': $(cat "$work/err")"
+      else
+        ok "chart rejects $b: $(grep -oE '(error calling (fail|required): .*)' "$work/err" | head -1)"
+      fi
+    done
+  fi
+else
+  fail "go and golang-github-masterminds-sprig-dev are needed to render the chart (hack/install-deps.sh)"
 fi
 
 if [ "$failures" -gt 0 ]; then
