@@ -135,6 +135,32 @@ if [ -f "$CHART/files/alerts.yaml" ]; then
     if promtool test rules tests/packaging/alerts_test.yaml; then ok "promtool test rules"; else fail "promtool test rules tests/packaging/alerts_test.yaml"; fi
   fi
 fi
+# The dashboard's PromQL: every panel expression (Grafana's $__rate_interval as 5m) must parse, which
+# promtool checks when they are written as recording rules; and every metric must be documented.
+if [ -f "$CHART/files/dashboard.json" ] && command -v promtool >/dev/null; then
+  dash_rules=$(mktemp)
+  if python3 - "$CHART/files/dashboard.json" >"$dash_rules" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+exprs = [t["expr"] for p in d["panels"] for t in p.get("targets", [])]
+if not exprs:
+    sys.exit("dashboard.json has no panel expressions")
+print("groups:\n  - name: dashboard\n    rules:")
+for i, e in enumerate(exprs):
+    e = e.replace("$__rate_interval", "5m").replace("$__interval", "1m").replace("$__range", "1h")
+    print(f"      - record: dashboard:panel_expr_{i}\n        expr: {json.dumps(e)}")
+PY
+  then
+    if promtool check rules "$dash_rules" >/dev/null; then ok "dashboard PromQL parses ($(grep -c 'record:' "$dash_rules") expressions)"
+    else fail "dashboard.json: an expression does not parse: $(promtool check rules "$dash_rules" 2>&1 | tail -3)"; fi
+    for m in $(grep -oE 'prescient_[a-z_]+' "$CHART/files/dashboard.json" | sed -E 's/_(bucket|count|sum)$//' | sort -u); do
+      grep -q "\`$m\`" operator/METRICS.md || fail "dashboard.json uses $m, which operator/METRICS.md does not list"
+    done
+  else
+    fail "dashboard.json cannot be read"
+  fi
+  rm -f "$dash_rules"
+fi
 
 # ---- 5. values schema --------------------------------------------------------------------------------
 if python3 -c 'import jsonschema, yaml' 2>/dev/null; then

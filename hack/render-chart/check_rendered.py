@@ -55,6 +55,16 @@ def main():
             for k in sorted(set(p) - policy_keys):
                 errors.append(f"ConfigMap {d['metadata']['name']}: policy key {k!r} is not in operator/config/policy.yaml")
 
+    import json
+    for d in docs:
+        if d.get("kind") == "ConfigMap":
+            for k, v in (d.get("data") or {}).items():
+                if k.endswith(".json"):
+                    try:
+                        json.loads(v)
+                    except ValueError as e:
+                        errors.append(f"ConfigMap {d['metadata']['name']}: {k} is not valid JSON: {e}")
+
     help_flags = None
     if a.help_file:
         help_flags = set(re.findall(r"--([a-z][a-z0-9-]*)", open(a.help_file).read()))
