@@ -82,8 +82,8 @@ std::map<std::string, int> CacheState(const Informer& inf) {
 TEST(InformerTest, ListsInPagesThenFollowsWatch) {
   FakeClient client;
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(client.Create(kThings, Thing("ns1", "t" + std::to_string(i), i)).ok());
+  Recorder rec;  // outlives the informer, whose thread calls its handlers
   Informer inf(&client, kThings, FastOptions());
-  Recorder rec;
   inf.AddEventHandlers(rec.Handlers());
   inf.Start();
   ASSERT_TRUE(inf.WaitForSync(5s));
@@ -102,8 +102,8 @@ TEST(InformerTest, ListsInPagesThenFollowsWatch) {
 
 TEST(InformerTest, ReconnectsAfterDroppedWatchesWithoutLosingEvents) {
   FakeClient client;
+  Recorder rec;  // outlives the informer, whose thread calls its handlers
   Informer inf(&client, kThings, FastOptions());
-  Recorder rec;
   inf.AddEventHandlers(rec.Handlers());
   inf.Start();
   ASSERT_TRUE(inf.WaitForSync(5s));
@@ -121,8 +121,8 @@ TEST(InformerTest, ReconnectsAfterDroppedWatchesWithoutLosingEvents) {
 TEST(InformerTest, RelistsOnExpiredAndReportsMissedDeletes) {
   FakeClient client;
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(client.Create(kThings, Thing("ns", "o" + std::to_string(i), i)).ok());
+  Recorder rec;  // outlives the informer, whose thread calls its handlers
   Informer inf(&client, kThings, FastOptions());
-  Recorder rec;
   inf.AddEventHandlers(rec.Handlers());
   inf.Start();
   ASSERT_TRUE(inf.WaitForSync(5s));
@@ -206,9 +206,10 @@ TEST(InformerTest, IndexersAndLateHandlers) {
   EXPECT_EQ(inf.store().ByIndex("team", "red").size(), 1u);
   ASSERT_NE(inf.store().Get("ns2/c"), nullptr);
   // A handler added after sync first sees every cached object as an add.
-  Recorder late;
+  static Recorder late;  // outlives the informer's thread
   inf.AddEventHandlers(late.Handlers());
   EXPECT_EQ(late.Snapshot().size(), 3u);
+  inf.Stop();
 }
 
 TEST(InformerTest, StopIsPromptWhileWatching) {
@@ -254,6 +255,10 @@ TEST(TypedCacheTest, DecodesOnceAndKeepsOnlyMetadataAsJson) {
   });
   cache.AddIndexer("team", [](const TypedThing& t) { return std::vector<std::string>{t.team}; });
   std::atomic<int> updates{0}, deletes{0};
+  struct StopFirst {  // the informer's thread calls into `cache` and the counters: stop it before they go
+    Informer* inf;
+    ~StopFirst() { inf->Stop(); }
+  } stop_first{&inf};
   cache.AddHandlers({nullptr,
                      [&](const TypedCache<TypedThing>::Ptr& old, const TypedCache<TypedThing>::Ptr& now) {
                        EXPECT_NE(old->value, now->value);
