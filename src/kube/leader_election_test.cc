@@ -14,7 +14,8 @@ using namespace std::chrono_literals;
 
 template <typename Pred>
 bool Eventually(Pred pred) {
-  auto deadline = std::chrono::steady_clock::now() + 5s;
+  // Generous: a bounded poll returns as soon as pred holds; CI machines under sanitizers are slow.
+  auto deadline = std::chrono::steady_clock::now() + 30s;
   while (std::chrono::steady_clock::now() < deadline) {
     if (pred()) return true;
     std::this_thread::sleep_for(1ms);
