@@ -1,0 +1,235 @@
+// Benchmark program (not a test): prescient-operator against prescient-sim with room available.
+//   1. 1,000 CommandRuns created at 50/s: created -> Allocated latency (client-side: from just before
+//      the POST to the watch event showing phase Allocated) p50/p90/p99/max, and throughput.
+//   2. 9,000 more (10,000 in all): the operator's resident memory (VmRSS) once it has settled.
+// Prints a table and writes docs/bench/operator.json. Targets (issue 6): p99 <= 100 ms, RSS <= 200 MiB.
+// Usage: operator_bench [--runs N] [--rate R] [--total M] [--out FILE]
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "api/constants.h"
+#include "kube/config.h"
+#include "kube/rest_client.h"
+#include "../operator/operator_process.h"
+#include "testing/sim_process.h"
+
+using nlohmann::json;
+using SteadyClock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+using namespace prescient;
+
+namespace {
+
+const char* kScenario = R"(
+nodes:
+  - name: big-node
+    capacity: {cpu: "96", memory: 160Gi, pods: "500"}
+namespaces:
+  - name: bench
+virtualMachines:
+  - name: big
+    namespace: bench
+    cpu: {sockets: 64, cores: 1, threads: 1, maxSockets: 64}
+    memory: {guest: 96Gi, maxGuest: 96Gi}
+kubevirt:
+  vmiStartDelay: 1s
+)";
+
+json Run(int i) {
+  return {{"apiVersion", "prescient.dev/v1alpha1"},
+          {"kind", "CommandRun"},
+          {"metadata", {{"name", "run-" + std::to_string(i)}, {"namespace", "bench"}}},
+          {"spec",
+           {{"command", "echo " + std::to_string(i)},
+            {"target", {{"vmName", "big"}}},
+            {"resources", {{"min", {{"cpu", "5m"}, {"memory", "8Mi"}}}, {"max", {{"cpu", "5m"}, {"memory", "8Mi"}}}}}}}};
+}
+
+double Pct(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+int64_t RssBytes(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  }
+  return -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int runs = 1000, total = 10000;
+  double rate = 50;
+  std::string out = std::string(PRESCIENT_SOURCE_DIR) + "/docs/bench/operator.json";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--runs") runs = std::stoi(argv[i + 1]);
+    else if (a == "--rate") rate = std::stod(argv[i + 1]);
+    else if (a == "--total") total = std::stoi(argv[i + 1]);
+    else if (a == "--out") out = argv[i + 1];
+  }
+  std::string dir = (std::filesystem::temp_directory_path() / ("prescient-opbench-" + std::to_string(getpid()))).string();
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/scenario.yaml") << kScenario;
+  testing::SimOptions so;
+  so.scenario = dir + "/scenario.yaml";
+  so.time_scale = 50;
+  so.extra_args = {"--watch-history", "100000"};
+  auto sim = testing::SimProcess::Start(so);
+  if (!sim.ok()) {
+    std::cerr << "prescient-sim: " << sim.status().ToString() << "\n";
+    return 1;
+  }
+  auto kubectl = testing::RunKubectl((*sim)->kubeconfig(), {"apply", "-f", std::string(PRESCIENT_SOURCE_DIR) + "/crds/"});
+  if (kubectl.exit_code != 0) {
+    std::cerr << kubectl.ToString() << "\n";
+    return 1;
+  }
+  auto cfg = kube::LoadKubeconfig({(*sim)->kubeconfig()}, "", true);
+  auto client = kube::NewRestClient(*cfg);
+  if (!client.ok()) return 1;
+  kube::Client& c = **client;
+  const kube::ResourceType vmi{"kubevirt.io", "v1", "virtualmachineinstances", "VirtualMachineInstance", true};
+  auto deadline = SteadyClock::now() + 60s;
+  while (SteadyClock::now() < deadline) {
+    auto v = c.Get(vmi, "bench", "big");
+    if (v.ok() && (*v)["status"].value("phase", "") == "Running" && c.List(api::kCommandRuns, "bench", {}).ok()) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  testing::OperatorProcess op({"--kubeconfig", (*sim)->kubeconfig(), "--metrics-bind-address", "0",
+                               "--health-probe-bind-address", "127.0.0.1:0", "--workers", "4", "--zap-log-level", "warn"},
+                              dir + "/operator.log");
+  if (!op.Start()) {
+    std::cerr << "cannot start " << testing::OperatorBinaryPath() << "\n";
+    return 1;
+  }
+  std::this_thread::sleep_for(2s);  // informers list and sync before the clock starts
+
+  // Watch for Allocated.
+  std::mutex mu;
+  std::map<std::string, SteadyClock::time_point> created, allocated;
+  std::atomic<size_t> allocated_count{0};
+  kube::Cancellation cancel;
+  std::thread watcher([&] {
+    kube::ListOptions lo;
+    lo.resource_version = "0";
+    auto l = c.List(api::kCommandRuns, "bench", {});
+    lo.resource_version = l.ok() ? l->resource_version : "";
+    while (!cancel.cancelled()) {
+      Status s = c.Watch(api::kCommandRuns, "bench", lo, [&](kube::WatchEvent&& ev) {
+        if (ev.type == kube::EventType::kBookmark) return true;
+        lo.resource_version = ev.object["metadata"].value("resourceVersion", lo.resource_version);
+        if (ev.object.contains("status") && ev.object["status"].value("phase", "") == "Allocated") {
+          std::lock_guard<std::mutex> lock(mu);
+          std::string name = ev.object["metadata"].value("name", "");
+          if (!allocated.count(name)) {
+            allocated[name] = SteadyClock::now();
+            ++allocated_count;
+          }
+        }
+        return true;
+      }, &cancel);
+      (void)s;
+    }
+  });
+
+  auto create = [&](int i) {
+    json r = Run(i);
+    auto t = SteadyClock::now();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      created[r["metadata"]["name"]] = t;
+    }
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      auto res = c.Create(api::kCommandRuns, r);
+      if (res.ok() || res.status().code() == Code::kAlreadyExists) return;
+    }
+    std::cerr << "create run-" << i << " failed\n";
+  };
+  auto start = SteadyClock::now();
+  auto interval = std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(1.0 / rate));
+  for (int i = 0; i < runs; ++i) {
+    std::this_thread::sleep_until(start + interval * i);
+    create(i);
+  }
+  deadline = SteadyClock::now() + 120s;
+  while (allocated_count.load() < static_cast<size_t>(runs) && SteadyClock::now() < deadline) std::this_thread::sleep_for(20ms);
+  std::vector<double> lat;
+  SteadyClock::time_point last{};
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& [name, t] : allocated) {
+      auto it = created.find(name);
+      if (it == created.end()) continue;
+      lat.push_back(std::chrono::duration<double, std::milli>(t - it->second).count());
+      last = std::max(last, t);
+    }
+  }
+  double seconds = std::chrono::duration<double>(last - start).count();
+  double throughput = seconds > 0 ? static_cast<double>(lat.size()) / seconds : 0;
+  int64_t rss_1k = RssBytes(op.pid());
+
+  // Phase 2: up to `total` runs, as fast as the API takes them (4 writers).
+  std::atomic<int> next{runs};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&] {
+      for (int i = next++; i < total; i = next++) create(i);
+    });
+  }
+  for (auto& w : writers) w.join();
+  deadline = SteadyClock::now() + 120s;  // RSS is measured with every run cached, allocated or not
+  while (allocated_count.load() < static_cast<size_t>(total) && SteadyClock::now() < deadline) std::this_thread::sleep_for(100ms);
+  std::this_thread::sleep_for(2s);
+  int64_t rss_10k = RssBytes(op.pid());
+  size_t allocated_total = allocated_count.load();
+  cancel.Cancel();
+  op.Stop();
+  watcher.join();
+
+  json result = {{"runs", runs},
+                 {"rate_per_second", rate},
+                 {"allocated", lat.size()},
+                 {"latency_ms", {{"p50", Pct(lat, 0.5)}, {"p90", Pct(lat, 0.9)}, {"p99", Pct(lat, 0.99)}, {"max", Pct(lat, 1.0)}}},
+                 {"throughput_per_second", throughput},
+                 {"rss_bytes_after_first_runs", rss_1k},
+                 {"total_runs", total},
+                 {"allocated_of_total", allocated_total},
+                 {"rss_bytes_at_total", rss_10k},
+                 {"targets", {{"latency_p99_ms", 100}, {"rss_mib", 200}}},
+                 {"machine", "2 shared cores, operator + sim + benchmark on one host"}};
+  std::cout << "prescient-operator benchmark (" << runs << " CommandRuns at " << rate << "/s, then " << total
+            << " in all)\n";
+  std::printf("  %-34s %10.1f ms\n", "created -> Allocated p50", Pct(lat, 0.5));
+  std::printf("  %-34s %10.1f ms\n", "created -> Allocated p90", Pct(lat, 0.9));
+  std::printf("  %-34s %10.1f ms   (target <= 100)\n", "created -> Allocated p99", Pct(lat, 0.99));
+  std::printf("  %-34s %10.1f ms\n", "created -> Allocated max", Pct(lat, 1.0));
+  std::printf("  %-34s %10.1f runs/s\n", "throughput", throughput);
+  std::printf("  %-34s %10zu / %d\n", "allocated (first phase)", lat.size(), runs);
+  std::printf("  %-34s %10.1f MiB\n", "operator RSS after first phase", rss_1k / 1048576.0);
+  std::printf("  %-34s %10zu / %d\n", "allocated (all)", allocated_total, total);
+  std::printf("  %-34s %10.1f MiB (target <= 200)\n", "operator RSS with all runs", rss_10k / 1048576.0);
+  std::filesystem::create_directories(std::filesystem::path(out).parent_path());
+  std::ofstream(out) << result.dump(2) << "\n";
+  std::cout << "wrote " << out << "\n";
+  std::filesystem::remove_all(dir);
+  return 0;
+}
