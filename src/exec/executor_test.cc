@@ -115,7 +115,10 @@ TEST_F(ExecutorTest, CpuIsHeldToItsQuota) {
   double cores = r->cpu_seconds / r->duration_seconds;
   // Two busy loops want 2 cores; the quota holds them to 0.5 (a loaded machine may give less).
   EXPECT_LE(cores, 0.5 * 1.15) << "cpu_seconds " << r->cpu_seconds << " over " << r->duration_seconds << " s";
-  EXPECT_LE(r->cpu_cores_peak, 0.5 * 1.3);
+  // The peak is over one sampling window, which can hold the bursts of two CFS periods (a group
+  // spends its quota at the end of one period and again at the start of the next), so a short
+  // window may legitimately see up to twice the quota; the mean above is the quota check.
+  EXPECT_LE(r->cpu_cores_peak, 0.5 * 2.5);
   if (cores >= 0.4) {
     EXPECT_NEAR(cores, 0.5, 0.1);
     EXPECT_GT(r->cpu_nr_throttled, 0u);
