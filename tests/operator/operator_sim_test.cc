@@ -176,10 +176,12 @@ TEST_F(OperatorSimTest, SmallCommandFitsAndIsBound) {
   Create(RunObj("small", "vm1", "500m", "256Mi"));
   ASSERT_TRUE(WaitPhase("small", "Allocated")) << Diag();
   json j = Get("small");
-  EXPECT_EQ(j["metadata"]["labels"].value(api::kInstanceLabel, ""), "vm1");
-  EXPECT_EQ(j["status"]["allocation"].value("instanceID", ""), "vm1");
-  EXPECT_EQ(j["status"]["allocation"].value("cpuCores", ""), "500m");
-  EXPECT_FALSE(j["status"]["prediction"].value("modelVersion", "").empty());
+  // Read through JSON pointers so a missing field fails with the object printed, not an exception.
+  auto at = [&](const char* ptr) { return j.value(json::json_pointer(ptr), std::string()); };
+  EXPECT_EQ(at("/metadata/labels/prescient.dev~1instance"), "vm1") << j.dump();
+  EXPECT_EQ(at("/status/allocation/instanceID"), "vm1") << j.dump();
+  EXPECT_EQ(at("/status/allocation/cpuCores"), "500m") << j.dump();
+  EXPECT_FALSE(at("/status/prediction/modelVersion").empty()) << j.dump();
   EXPECT_TRUE(WaitFor([&] { return HasEvent("small", "Allocated"); }, 5s));
 }
 
