@@ -24,6 +24,8 @@ PKGS=(
   prometheus                          # promtool: check/unit-test the chart's alert rules (hack/check-packaging.sh)
   python3-jsonschema python3-yaml     # hack/check-packaging.sh validates chart values against values.schema.json
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev  # hack/render-chart: renders the Helm chart like Helm (text/template + sprig)
+  python3-matplotlib                  # hack/render-dashboard.py draws docs/dashboard.png from a live Prometheus (run it with /usr/bin/python3)
+  lintian                             # tests/packaging: checks the prescient-agent .deb built by hack/build-agent-deb.sh
 )
 
 missing=()
