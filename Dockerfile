@@ -2,6 +2,12 @@
 # Prescient operator image: build on Debian bookworm, ship only the shared libraries the binaries link.
 # hack/check-packaging.sh checks (without an engine) that every COPY source exists and that the
 # runtime packages below cover every library `ldd` reports for the built binaries.
+#
+# The in-guest agent (prescient-agent) is not in this image: it runs inside the KubeVirt VMs, which
+# get it as a Debian package built by hack/build-agent-deb.sh (tests/packaging/agent_deb.sh checks it).
+# A .deb rather than a static binary: Debian ships no static archives of cpprestsdk or prometheus-cpp,
+# and a static glibc binary loses NSS (the agent looks up --run-as-user); the package's Depends are
+# the Debian packages owning the libraries `ldd` lists, so apt installs them on a bookworm guest.
 
 ARG DEBIAN_IMAGE=debian:bookworm-slim
 
