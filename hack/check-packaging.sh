@@ -222,6 +222,55 @@ else
   fail "go and golang-github-masterminds-sprig-dev are needed to render the chart (hack/install-deps.sh)"
 fi
 
+# ---- 7. every reason the code sets is documented -------------------------------------------------------
+# Condition, queue and result reasons set by the operator (src/controller, src/placement, src/api) and the
+# agent (src/agent) must each appear in docs/troubleshooting.md, with the docs pages the chart README links.
+for d in docs/install.md docs/security.md docs/troubleshooting.md; do
+  [ -f "$d" ] || fail "$d is missing"
+  grep -q "(../../$d)" "$CHART/README.md" || fail "$CHART/README.md does not link $d"
+done
+if reasons=$(python3 - <<'PY'
+import glob, re, sys
+def files(pattern):
+    return [f for f in sorted(glob.glob(pattern)) if not f.endswith("_test.cc")]
+# (files, regex): every group that matched is a reason.
+patterns = [
+    (files("src/placement/place.h") + files("src/api/constants.h"), r'kReason\w+ = "([A-Za-z]+)"'),
+    (files("src/controller/*.cc"), r'\b(?:plan|q|r|need)\.reason = "([A-Za-z]+)"'),
+    (files("src/controller/*.cc"), r'ConditionStatus::k\w+,\s*[\w.]+,\s*\{\},\s*(?:started \? )?"([A-Za-z]+)"(?:\s*:\s*"([A-Za-z]+)")?'),
+    (files("src/controller/*.cc"), r'need\.reason \+ ",([A-Za-z]+)"'),
+    (files("src/placement/*.cc"), r'\bno\("([A-Za-z]+)"|error_reason = "([A-Za-z]+)"'),
+    (files("src/agent/*.cc"), r'\{"(?:DependenciesReady|LimitsEnforced)", (?:"(?:True|False)"|ok \? "True" : "False"), (?:ok \? )?"([A-Za-z]+)"(?: : "([A-Za-z]+)")?'),
+    (files("src/agent/*.cc"), r'\br\.reason = (?:[^;]*\? )?"([A-Za-z]+)"(?: : "([A-Za-z]+)")?'),
+]
+found = {}
+for fs, rx in patterns:
+    for f in fs:
+        for m in re.finditer(rx, open(f).read()):
+            for g in m.groups():
+                if g:
+                    found.setdefault(g, f)
+# "Predicted" + source: one reason per prediction source.
+if "Predicted" in found:
+    del found["Predicted"]
+    for f in files("src/controller/*predictor*.cc"):
+        for src in re.findall(r'(?:return|source =) "([A-Z][a-z]+)";', open(f).read()):
+            found.setdefault("Predicted" + src, f)
+if len(found) < 30:
+    sys.exit(f"only {len(found)} reasons found in the sources: the patterns in hack/check-packaging.sh need updating")
+for r, f in sorted(found.items()):
+    print(r, f)
+PY
+); then
+  missing=0
+  while read -r reason file; do
+    grep -q "\`$reason\`" docs/troubleshooting.md || { fail "docs/troubleshooting.md does not explain reason '$reason' (set in $file)"; missing=1; }
+  done <<<"$reasons"
+  [ "$missing" -eq 0 ] && ok "docs/troubleshooting.md explains all $(wc -l <<<"$reasons") reasons the operator and the agent set"
+else
+  fail "could not collect the reasons from the sources"
+fi
+
 if [ "$failures" -gt 0 ]; then
   echo "check-packaging: $failures problem(s)" >&2
   exit 1
