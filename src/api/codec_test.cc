@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <regex>
+
+#include "api/json_reader.h"
+
 namespace prescient::api {
 namespace {
 
@@ -197,6 +202,26 @@ TEST(CodecTest, ConditionsEncodeEveryRequiredField) {
   auto back = ConditionsFromJson(a, "status.conditions", &errs);
   ASSERT_TRUE(errs.empty());
   EXPECT_EQ(back.at(0), c);
+}
+
+// The hand-written matcher accepts exactly what the CRDs' quantity pattern accepts.
+TEST(QuantityPatternTest, MatchesTheCrdRegex) {
+  const std::regex crd(
+      R"(^(\+)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$)");
+  std::vector<std::string> cases = {"", "0", "1", "+1", "-1", "1.", ".5", ".", "+.", "1.5", "500m", "4Gi", "4G", "4gi",
+                                    "1Ki", "1ki", "1e3", "1E3", "1E", "1e", "1e+", "1e-3", "1e+3.5", "1e.5", "1Ei",
+                                    "1Eii", "1mi", "1m ", " 1", "1..2", "12n", "3u", "1k", "1K", "0.000001", "1e3m",
+                                    std::string("1\0", 2), std::string("1\0i", 3)};
+  std::mt19937 rng(3);
+  const std::string alphabet = "0123456789.+-eEKMGTPEinumk ";
+  for (int i = 0; i < 5000; ++i) {
+    std::string s;
+    for (int n = static_cast<int>(rng() % 7); n > 0; --n) s.push_back(alphabet[rng() % alphabet.size()]);
+    cases.push_back(s);
+  }
+  for (const auto& c : cases) {
+    EXPECT_EQ(internal::MatchesQuantityPattern(c), std::regex_match(c, crd)) << "\"" << c << "\"";
+  }
 }
 
 }  // namespace
