@@ -1,6 +1,7 @@
 #include "kube/client.h"
 
 #include "kube/api_error.h"
+#include "kube/json_parse.h"
 
 namespace prescient::kube {
 
@@ -25,7 +26,7 @@ const char* EventTypeName(EventType t) {
 }
 
 Result<WatchEvent> DecodeWatchEvent(std::string_view line) {
-  Json j = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+  Json j = ParseJson(line);
   if (!j.is_object()) {
     return InvalidArgument("watch stream: a line is not a JSON object: " + std::string(line.substr(0, 120)));
   }

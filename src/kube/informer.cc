@@ -146,25 +146,25 @@ void Informer::Apply(WatchEvent&& ev) {
   }
   std::lock_guard<std::mutex> dispatch(dispatch_mu_);
   ObjectPtr obj = Prepare(std::move(ev.object));
-  std::string key = ObjectKey(*obj);
-  if (ev.type == EventType::kDeleted) {
-    ObjectPtr old = store_.Remove(key);
-    for (auto& h : handlers_) {
+  const std::string key = ObjectKey(*obj);
+  const bool deleted = ev.type == EventType::kDeleted;
+  ObjectPtr old = deleted ? store_.Remove(key) : store_.Upsert(key, ForStore(obj));
+  // The event is applied once the cache has it: a handler (or anyone it wakes) that then reads
+  // LastResourceVersion() sees this event's version, never an older one.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!rv.empty()) rv_ = std::move(rv);
+    ++stats_.events;
+  }
+  for (auto& h : handlers_) {
+    if (deleted) {
       if (h.on_delete) h.on_delete(obj);
-    }
-  } else {
-    ObjectPtr old = store_.Upsert(key, ForStore(obj));
-    for (auto& h : handlers_) {
-      if (old) {
-        if (h.on_update) h.on_update(old, obj);
-      } else if (h.on_add) {
-        h.on_add(obj);
-      }
+    } else if (old) {
+      if (h.on_update) h.on_update(old, obj);
+    } else if (h.on_add) {
+      h.on_add(obj);
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!rv.empty()) rv_ = rv;
-  ++stats_.events;
 }
 
 void Informer::Run() {

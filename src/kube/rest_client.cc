@@ -9,6 +9,7 @@
 #include <cpprest/http_client.h>
 
 #include "common/log.h"
+#include "kube/json_parse.h"
 
 namespace prescient::kube {
 namespace {
@@ -399,7 +400,7 @@ class RestClient final : public Client {
                       const std::string& content_type) {
     auto r = Do(method, path, body, content_type);
     if (!r.ok()) return r.status();
-    Json j = Json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+    Json j = ParseJson(r->body);
     if (j.is_discarded()) {
       return InternalError(method + " " + config_.server + path + ": the response is not JSON: " + r->body.substr(0, 120));
     }

@@ -38,17 +38,16 @@ void Store::AddIndexer(const std::string& name, IndexFunc fn) {
 
 void Store::IndexLocked(const std::string& key, const Json* old_obj, const Json* new_obj) {
   for (auto& [name, idx] : indexes_) {
-    if (old_obj) {
-      for (auto& v : idx.fn(*old_obj)) {
-        auto it = idx.keys_by_value.find(v);
-        if (it == idx.keys_by_value.end()) continue;
-        it->second.erase(key);
-        if (it->second.empty()) idx.keys_by_value.erase(it);
-      }
+    std::vector<std::string> before = old_obj ? idx.fn(*old_obj) : std::vector<std::string>{};
+    std::vector<std::string> after = new_obj ? idx.fn(*new_obj) : std::vector<std::string>{};
+    if (old_obj && new_obj && before == after) continue;  // most updates leave an object's index values alone
+    for (auto& v : before) {
+      auto it = idx.keys_by_value.find(v);
+      if (it == idx.keys_by_value.end()) continue;
+      it->second.erase(key);
+      if (it->second.empty()) idx.keys_by_value.erase(it);
     }
-    if (new_obj) {
-      for (auto& v : idx.fn(*new_obj)) idx.keys_by_value[v].insert(key);
-    }
+    for (auto& v : after) idx.keys_by_value[v].insert(key);
   }
 }
 
