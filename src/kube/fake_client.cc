@@ -468,6 +468,14 @@ Result<Json> FakeClient::Patch(const ResourceType& type, const std::string& ns, 
 
 Status FakeClient::Watch(const ResourceType& type, const std::string& ns, const ListOptions& opts,
                          const WatchHandler& on_event, Cancellation* cancel) {
+  // A CloseWatches() from the moment the call starts ends it, as a server dropping connections drops
+  // one still being opened. (Reading the generation later let a watch that passed Before() just before
+  // a test blocked watches and closed them stay open.)
+  uint64_t close_gen_at_start;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    close_gen_at_start = close_generation_;
+  }
   if (Status st = Before("watch", type, ns, ""); !st.ok()) return st;
   const std::string tk = TypeKey(type);
   auto matches = [&](const Json& obj, Status* err) {
@@ -536,7 +544,7 @@ Status FakeClient::Watch(const ResourceType& type, const std::string& ns, const 
       return err;
     }
   }
-  const uint64_t close_gen = close_generation_;
+  const uint64_t close_gen = close_gen_at_start;
   uint64_t bookmark_gen = bookmark_generation_;
   auto deadline = clock_->Monotonic() + std::chrono::seconds(opts.timeout_seconds > 0 ? opts.timeout_seconds : 1'000'000);
   for (auto& ev : initial) {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "kube/events.h"
 
 namespace prescient::kube {
@@ -188,6 +192,39 @@ TEST(FakeClientTest, WatchReplaysHistoryAndExpires) {
   });
   EXPECT_TRUE(got_error);
   EXPECT_EQ(st.code(), Code::kExpired);
+}
+
+// The race behind an informer test that timed out: a watch that had passed the fault hook when a test
+// then blocked watches and called CloseWatches() used to stay open for good.
+TEST(FakeClientTest, CloseWatchesEndsAWatchStillBeingOpened) {
+  using namespace std::chrono_literals;
+  FakeClient c;
+  std::atomic<bool> in_hook{false}, release{false}, returned{false};
+  c.SetHook([&](const std::string& verb, const ResourceType&, const std::string&, const std::string&) {
+    if (verb != "watch") return Status::Ok();
+    in_hook = true;
+    for (auto deadline = std::chrono::steady_clock::now() + 30s; !release && std::chrono::steady_clock::now() < deadline;)
+      std::this_thread::sleep_for(1ms);
+    return Status::Ok();
+  });
+  Status st;
+  std::thread watcher([&] {
+    st = c.Watch(kThings, "ns", ListOptions{}, [](WatchEvent&&) { return true; });
+    returned = true;
+  });
+  auto wait_for = [](const std::atomic<bool>& flag) {
+    for (auto deadline = std::chrono::steady_clock::now() + 30s; !flag && std::chrono::steady_clock::now() < deadline;)
+      std::this_thread::sleep_for(1ms);
+    return flag.load();
+  };
+  ASSERT_TRUE(wait_for(in_hook));
+  c.CloseWatches();  // while the watch is between the hook and registering itself
+  release = true;
+  EXPECT_TRUE(wait_for(returned));
+  if (!returned) c.CloseWatches();  // do not hang the test binary on failure
+  watcher.join();
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(c.OpenWatches(), 0u);
 }
 
 TEST(EventRecorderTest, DeduplicatesByCount) {
