@@ -130,6 +130,7 @@ ClusterSnapshot BuildSnapshot(const Caches& c, const std::string& ns, TypedRunCa
       v.name = r.metadata.name;
       v.spec = r.spec;
       v.active = errors.empty() && !r.metadata.deletion_timestamp;
+      v.phase = r.status.phase;
       if (r.spec.window) {
         if (r.spec.window->start && now < *r.spec.window->start) v.active = false;
         if (r.spec.window->end && now >= *r.spec.window->end) v.active = false;

@@ -189,14 +189,12 @@ Result<kube::ReconcileResult> CommandRunReconciler::PlaceAndAllocate(Json obj, a
     }
     const PlacementPlan& plan = adm.plan;
 
-    if (plan.kind == PlanKind::kQueue && req.priority > 0) {
-      if (auto pre = SelectVictims(req, s, d_.policy)) {
-        for (const auto& v : pre->victims) {
-          if (Status ps = Preempt(v, run); !ps.ok()) return ps;
-        }
-        // Place again once the victims' released room is visible (the assume cache has it now).
-        return kube::ReconcileResult{std::chrono::milliseconds(1)};
+    if (!plan.victims.empty()) {
+      for (const auto& v : plan.victims) {
+        if (Status ps = Preempt(v, run); !ps.ok()) return ps;
       }
+      // Place again once the victims' released room is visible (the assume cache has it now).
+      return kube::ReconcileResult{std::chrono::milliseconds(1)};
     }
 
     // Side effects the status depends on, each idempotent.
@@ -212,6 +210,9 @@ Result<kube::ReconcileResult> CommandRunReconciler::PlaceAndAllocate(Json obj, a
       if (Status ps = EnsureProvisioningRequest(run, plan.instance, plan.grow); !ps.ok()) return ps;
     } else if (plan.kind == PlanKind::kScalePool) {
       if (Status ps = ScalePool(ns, plan.pool, plan.pool_replicas); !ps.ok()) return ps;
+      if (plan.provision_nodes) {
+        if (Status ps = EnsureProvisioningRequest(run, plan.instance, plan.grow); !ps.ok()) return ps;
+      }
     }
 
     api::CommandRunStatus next = StatusAfterPlan(run, st, adm, alloc, now);
@@ -287,11 +288,7 @@ Result<kube::ReconcileResult> CommandRunReconciler::CheckGrowth(Json obj, api::C
     if (inst && inst->hotplug_in_flight) {
       // Wait for KubeVirt (VMI events wake this run up again), keeping the quota headroom the
       // migration's second pod needs: other pods may have taken it since the growth was planned.
-      GrowPlan g;
-      MigrationPodEstimate(*inst, inst->desired_sockets, inst->desired_guest, d_.policy, &g.new_pod_cpu_milli,
-                           &g.new_pod_memory_bytes);
-      std::string blocked;
-      QuotaForMigrationPod(ns, s, &g, &blocked);
+      GrowPlan g = QuotaForMigration(*inst, s);
       if (g.quota_cpu_milli || g.quota_memory_bytes) {
         if (Status qs = RaiseQuota(ns, g); !qs.ok()) return qs;
       }
@@ -365,13 +362,9 @@ Result<kube::ReconcileResult> CommandRunReconciler::Feedback(Json obj, api::Comm
   if (!need) return kube::ReconcileResult{};
   std::lock_guard<std::mutex> lock(place_mu_);
   ClusterSnapshot s = Snapshot(ns);
-  PlacementRequest req = RequestFor(run, s);
-  req.target = api::Target{};
-  req.target.vm_name = run.status.allocation->instance_id;  // grow where it runs: it cannot move
-  req.cpu_milli = need->cpu_milli;
-  req.memory_bytes = need->memory_bytes;
-  req.reservation_name.clear();
-  PlacementPlan plan = Place(req, s, d_.policy);
+  // Grow where it runs: it cannot move.
+  PlacementPlan plan = PlanRunningGrowth(run.Key(), ns + "/" + run.status.allocation->instance_id, need->cpu_milli,
+                                         need->memory_bytes, s, d_.policy);
   if (plan.kind == PlanKind::kFit) {
     api::CommandRunStatus st = run.status;
     st.allocation->cpu_milli = need->cpu_milli;
@@ -525,21 +518,7 @@ std::vector<PlacementRequest> CommandRunReconciler::PendingRequests(const std::s
 }
 
 PlacementRequest CommandRunReconciler::RequestFor(const api::CommandRun& run, const ClusterSnapshot& s) const {
-  PlacementRequest r;
-  r.run_key = run.Key();
-  r.run_uid = run.metadata.uid;
-  r.ns = run.metadata.ns;
-  r.target = run.spec.target;
-  if (run.status.prediction) {
-    r.cpu_milli = run.status.prediction->cpu_milli;
-    r.memory_bytes = run.status.prediction->memory_bytes;
-  }
-  r.priority = RunPriority(run, s.priority_classes);
-  r.created = run.metadata.creation_timestamp.value_or(api::Time{});
-  r.user = run.spec.user.value_or("");
-  r.command = run.spec.CommandLine();
-  r.reservation_name = run.spec.reservation_name.value_or("");
-  return r;
+  return controller::RequestFor(run, s, d_.clock->Now());
 }
 
 const InstanceView* CommandRunReconciler::InstanceOf(const ClusterSnapshot& s, const api::CommandRun& run) const {
@@ -755,10 +734,9 @@ Status CommandRunReconciler::Preempt(const std::string& victim_key, const api::C
   Json obj = *cached;
   api::FieldErrors errs;
   api::CommandRun victim = api::CommandRunFromJson(obj, &errs);
-  if (victim.status.agent ||
-      (!api::HoldsAllocation(victim.status.phase) && victim.status.phase != api::RunPhase::kAllocating)) {
-    return Status(Code::kConflict, "preemption victim " + victim_key + " started or released meanwhile");
-  }
+  if (victim.status.agent) return Status(Code::kConflict, "preemption victim " + victim_key + " started meanwhile");
+  // Already released (another run preempted it first, or it was placed again): nothing to take back.
+  if (!api::HoldsAllocation(victim.status.phase) && victim.status.phase != api::RunPhase::kAllocating) return Status::Ok();
   if (obj["metadata"].contains("labels") && obj["metadata"]["labels"].contains(api::kInstanceLabel)) {
     obj["metadata"]["labels"].erase(api::kInstanceLabel);
     auto u = d_.client->Update(api::kCommandRuns, obj);

@@ -1,23 +1,24 @@
-// Placement decisions for one CommandRun as pure functions of a ClusterSnapshot: Fit on an instance
-// with room, Grow an instance by CPU/memory hotplug (with the quota the migration's second
-// virt-launcher pod needs), ScalePool, ProvisionNodes (the autoscaler must add a node before the
-// growth can happen), Queue, or Reject (nothing could ever hold it). AdmitInOrder walks the pending
-// runs of a namespace in queue order (priority, then age) the way Kueue's BestEffortFIFO does, so a
-// run never takes capacity a higher-ranked run ahead of it is about to take.
-//
-// NOTE: the brief puts these decisions in src/placement (engineer C); that stage had not landed when
-// the operator needed them. They live here behind this one header so switching the implementation
-// to src/placement is a change of plan.cc alone.
+// The operator's adapter to src/placement, the one implementation of every placement decision
+// (capacity view, best fit, growth within maxSockets/maxGuest with the migration's second pod,
+// quota arithmetic, queue order, reservation matching, preemption of runs that have not started).
+// This file only translates: a ClusterSnapshot (what the informer caches hold) becomes a
+// placement::CapacityView, a CommandRun a placement::PlacementRequest, and the decision comes back
+// as a PlacementPlan, the action the reconciler applies (bind, patch the VM, scale a pool, ask for
+// nodes, preempt, queue, reject). No decision is made here; a behaviour change belongs in
+// src/placement with a table test.
 // Pure functions; thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "api/types.h"
 #include "controller/policy.h"
 #include "controller/snapshot.h"
+#include "placement/capacity.h"
+#include "placement/place.h"
 
 namespace prescient::controller {
 
@@ -27,8 +28,9 @@ struct PlacementRequest {
   int64_t cpu_milli = 0, memory_bytes = 0;
   int32_t priority = 0;
   api::Time created{};
-  std::string user, command;
-  std::string reservation_name;  // spec.reservationName ("" = none named)
+  std::string reservation;  // "ns/name" the run draws on (placement::ChooseReservation), "" none
+  // Set when the run names a reservation it may not use (placement::ReservationChoice).
+  std::string reservation_error_reason, reservation_error_message;
 };
 
 enum class PlanKind { kFit, kGrow, kScalePool, kProvisionNodes, kQueue, kReject };
@@ -48,54 +50,48 @@ struct PlacementPlan {
   PlanKind kind = PlanKind::kQueue;
   std::string instance;      // "ns/vmi" for Fit/Grow/ProvisionNodes
   std::string reservation;   // reservation name the allocation draws on ("" = none)
-  GrowPlan grow;
+  GrowPlan grow;             // Grow; ProvisionNodes and ScalePool+provision_nodes: grow.new_pod_* is the pod to make room for
   int pool_replicas = 0;     // ScalePool: the new replica count
   std::string pool;          // ScalePool: pool name
+  bool provision_nodes = false;  // ScalePool: no node holds the new VM, ask the autoscaler too
+  // Queue with reason "Preempting": take the allocations of these runs (keys) back first, then
+  // place again.
+  std::vector<std::string> victims;
   std::string reason;        // CamelCase, for the queue status / condition
   std::string message;
 };
 
-// The requests of the virt-launcher pod KubeVirt creates for `inst` grown to (to_sockets, to_guest):
-// the running pod's requests plus the added memory, KubeVirt's per-vCPU and page-table (guest/512)
-// overhead of the addition, and per-vCPU CPU at the allocation ratio.
-void MigrationPodEstimate(const InstanceView& inst, int to_sockets, int64_t to_guest, const ControllerPolicy& policy,
-                          int64_t* cpu_milli, int64_t* memory_bytes);
-// The quota raise (on `g.quota_*`) a migration pod of this size needs in `ns`; sets *blocked to the
-// name of a quota the operator does not own that refuses it.
-void QuotaForMigrationPod(const std::string& ns, const ClusterSnapshot& s, GrowPlan* g, std::string* blocked);
+// The placement policy the operator's policy implies (guest reserve, memory step without extra
+// headroom, scaling mode and class; the rest keeps src/placement's defaults).
+placement::Policy PlacementPolicyOf(const ControllerPolicy& policy);
 
-// Instances (keys "ns/vmi") the run's target names, sorted.
-std::vector<std::string> Candidates(const api::Target& target, const std::string& ns, const ClusterSnapshot& s);
+// The capacity view of namespace `ns`: its instances (observed launcher pods included), every
+// node, its pools, its quotas (the owned one and the headroom of the others), and the ledger of
+// what runs and active reservations hold.
+placement::CapacityView CapacityViewOf(const ClusterSnapshot& s, const std::string& ns);
 
-// Whether a reservation may be drawn on by this request (users, command pattern, window).
-bool ReservationMatches(const ReservationView& r, const PlacementRequest& req);
-
-PlacementPlan Place(const PlacementRequest& req, const ClusterSnapshot& s, const ControllerPolicy& policy);
-
-// Queue order: priority (higher first), then creation time, then key.
-bool QueueBefore(const PlacementRequest& a, const PlacementRequest& b);
+// The request for a run: its prediction, priority (spec.priority, else its PriorityClass), and
+// the reservation it draws on as of `now`.
+PlacementRequest RequestFor(const api::CommandRun& run, const ClusterSnapshot& s, api::Time now);
 
 struct AdmissionResult {
   PlacementPlan plan;  // the plan for `req`
   int position = 0;    // 1-based position among the runs that must wait (0 when not waiting)
 };
-// Walks `pending` (every run of the namespace still waiting for an allocation, `req` included) in
-// queue order on a copy of `s`: a run ahead that fits takes its capacity, one ahead that grows an
-// instance blocks further growth of it. Returns the plan for `req` when its turn comes.
-AdmissionResult AdmitInOrder(const PlacementRequest& req, std::vector<PlacementRequest> pending, ClusterSnapshot s,
-                             const ControllerPolicy& policy);
+// Places every pending run of the namespace (`req` included) in queue order with
+// placement::PlanAdmissions and returns the plan for `req`.
+AdmissionResult AdmitInOrder(const PlacementRequest& req, std::vector<PlacementRequest> pending,
+                             const ClusterSnapshot& s, const ControllerPolicy& policy);
 
-// Preemption: the runs a higher-priority request may displace so that it fits (or can grow) on one
-// of its candidates. Victims have a strictly lower priority, hold capacity outside any reservation,
-// and have not started (the agent has not claimed them); the least important go first, and no
-// more than needed. nullopt when displacing every eligible victim would still not be enough.
-struct Preemption {
-  std::string instance;
-  std::vector<std::string> victims;  // run keys
-  PlacementPlan plan;                // the request's plan once they are gone
-};
-std::optional<Preemption> SelectVictims(const PlacementRequest& req, const ClusterSnapshot& s,
-                                        const ControllerPolicy& policy);
+// Growth while running: the run `run_key` holds capacity on `instance_key` and needs its allocation
+// raised to (cpu_milli, memory_bytes). kFit when the instance has the room, kGrow with the hotplug
+// (and quota raise) when it must grow first, kQueue with the reason otherwise.
+PlacementPlan PlanRunningGrowth(const std::string& run_key, const std::string& instance_key, int64_t cpu_milli,
+                                int64_t memory_bytes, const ClusterSnapshot& s, const ControllerPolicy& policy);
+
+// While `inst` is being grown to its VM's desired size: the owned quota's raise that keeps room
+// for the migration's second pod (others' pods may have taken the headroom since it was planned).
+GrowPlan QuotaForMigration(const InstanceView& inst, const ClusterSnapshot& s);
 
 // The allocation a plan gives (instance, cpu, memory, reservation).
 api::Allocation AllocationFor(const PlacementRequest& req, const PlacementPlan& plan, const ClusterSnapshot& s);

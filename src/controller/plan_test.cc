@@ -1,6 +1,13 @@
+// Tests of the adapter only: that the snapshot reaches src/placement intact and the decision comes
+// back as the action the reconciler applies. The decisions themselves are tested with tables in
+// src/placement (place_test, queue_test, preemption_test, quota_test, reservation_test, ...).
 #include "controller/plan.h"
 
+#include <functional>
+
 #include <gtest/gtest.h>
+
+#include "placement/resources.h"
 
 namespace prescient::controller {
 namespace {
@@ -23,16 +30,15 @@ struct Inst {
     v.max_guest = 8 * Gi;
     v.desired_sockets = 1;
     v.desired_guest = 2 * Gi;
-    v.launcher_cpu_milli = 200;
-    v.launcher_memory_bytes = 2 * Gi + 300 * Mi;
   }
-  Inst& Cpu(int sockets, int cores) { v.sockets = sockets; v.cores = cores; return *this; }
-  Inst& Mem(int64_t b) { v.memory_bytes = b; return *this; }
-  Inst& MaxGuest(int64_t b) { v.max_guest = b; return *this; }
-  Inst& NoHotplug() { v.max_sockets = v.sockets; v.max_guest = v.memory_bytes; return *this; }
-  Inst& InFlight() { v.hotplug_in_flight = true; return *this; }
-  Inst& Pool(std::string p) { v.pool = std::move(p); return *this; }
-  Inst& Label(std::string k, std::string val) { v.labels[k] = val; return *this; }
+  Inst& NoHotplug() { v.max_sockets = v.sockets; v.max_guest = 0; return *this; }
+  Inst& InFlight(int desired_sockets, int64_t desired_guest) {
+    v.hotplug_in_flight = true;
+    v.desired_sockets = desired_sockets;
+    v.desired_guest = desired_guest;
+    return *this;
+  }
+  Inst& Launcher(int64_t cpu, int64_t mem) { v.launcher_cpu_milli = cpu; v.launcher_memory_bytes = mem; return *this; }
   InstanceView Obj() const { return v; }
 };
 
@@ -44,21 +50,24 @@ ControllerPolicy Policy0() {
   return p;
 }
 
-NodeView Node(std::string name, int64_t free_cpu, int64_t free_mem) {
+NodeView Node(std::string name, int64_t cpu, int64_t mem) {
   NodeView n;
   n.name = std::move(name);
-  n.allocatable_cpu_milli = free_cpu;
-  n.allocatable_memory_bytes = free_mem;
+  n.allocatable_cpu_milli = cpu;
+  n.allocatable_memory_bytes = mem;
   return n;
 }
 
-QuotaView Quota(bool owned, int64_t hard_mem, int64_t used_mem) {
+QuotaView Quota(std::string name, bool owned, std::optional<int64_t> hard_mem, int64_t used_mem,
+                std::optional<int64_t> hard_cpu = std::nullopt, int64_t used_cpu = 0) {
   QuotaView q;
   q.ns = "default";
-  q.name = owned ? "prescient" : "team";
+  q.name = std::move(name);
   q.owned = owned;
   q.hard_memory_bytes = hard_mem;
   q.used_memory_bytes = used_mem;
+  q.hard_cpu_milli = hard_cpu;
+  q.used_cpu_milli = used_cpu;
   return q;
 }
 
@@ -73,13 +82,14 @@ PlacementRequest Req(std::string name, int64_t cpu, int64_t mem, std::string vm 
   return r;
 }
 
-Holding Held(std::string run, std::string inst, int64_t cpu, int64_t mem) {
+Holding Held(std::string run, std::string inst, int64_t cpu, int64_t mem, int32_t priority = 0) {
   Holding h;
   h.run_key = "default/" + run;
   h.run_uid = "uid-" + run;
   h.instance = "default/" + inst;
   h.cpu_milli = cpu;
   h.memory_bytes = mem;
+  h.priority = priority;
   return h;
 }
 
@@ -90,200 +100,226 @@ ClusterSnapshot Snap(std::vector<InstanceView> insts, std::vector<NodeView> node
   return s;
 }
 
-TEST(Place, Table) {
+ReservationView Reservation(std::string name, std::string instance, int64_t cpu, int64_t mem) {
+  ReservationView r;
+  r.ns = "default";
+  r.name = std::move(name);
+  r.spec.resources.cpu_milli = cpu;
+  r.spec.resources.memory_bytes = mem;
+  r.instance = "default/" + instance;
+  r.phase = api::ReservationPhase::kBound;
+  return r;
+}
+
+TEST(CapacityViewOf, CarriesTheSnapshotIntoPlacement) {
+  NodeView cordoned = Node("n2", 8000, 16 * Gi);
+  cordoned.schedulable = false;
+  NodeView not_ready = Node("n3", 8000, 16 * Gi);
+  not_ready.ready = false;
+  ClusterSnapshot s = Snap({Inst("vm1").Launcher(300, 2 * Gi + 300 * Mi).Obj(), Inst("vm2").InFlight(2, 2 * Gi).Obj()},
+                           {Node("n1", 16000, 64 * Gi), cordoned, not_ready});
+  s.instances["other/vm9"] = Inst("vm9").Obj();
+  s.instances["other/vm9"].ns = "other";
+  s.quotas["default"] = {Quota("prescient", true, 6 * Gi, 2 * Gi, 4000, 1000), Quota("team", false, 10 * Gi, 7 * Gi),
+                         Quota("tight", false, 5 * Gi, 3 * Gi, 2000, 1500)};
+  s.holdings = {Held("a", "vm1", 500, 512 * Mi, 7)};
+  s.reservations["default/r"] = Reservation("r", "vm1", 250, 256 * Mi);
+  ReservationView inactive = Reservation("old", "vm1", 1000, 1 * Gi);
+  inactive.active = false;
+  s.reservations["default/old"] = inactive;
+
+  placement::CapacityView v = CapacityViewOf(s, "default");
+  ASSERT_EQ(v.instances.size(), 2u);  // only the namespace's
+  const placement::Instance* vm1 = v.FindInstance("default/vm1");
+  ASSERT_NE(vm1, nullptr);
+  EXPECT_EQ(vm1->vcpus(), 2);
+  EXPECT_EQ(vm1->MaxVcpus(), 8);
+  EXPECT_EQ(vm1->vm_name, "vm1");
+  ASSERT_TRUE(vm1->launcher.has_value());
+  EXPECT_EQ(*vm1->launcher, (placement::Resources{300, 2 * Gi + 300 * Mi}));
+  EXPECT_FALSE(vm1->HotplugBusy());
+  EXPECT_TRUE(v.FindInstance("default/vm2")->migration_in_flight);  // any hotplug: nothing else starts
+  EXPECT_FALSE(v.FindInstance("default/vm2")->launcher.has_value());
+
+  ASSERT_EQ(v.nodes.size(), 3u);
+  for (const auto& n : v.nodes) EXPECT_EQ(n.schedulable, n.name == "n1") << n.name;
+
+  const placement::NamespaceQuota& q = v.quotas.at("default");
+  ASSERT_TRUE(q.owned.has_value());
+  EXPECT_EQ(q.owned->hard, (placement::Resources{4000, 6 * Gi}));
+  EXPECT_EQ(q.owned->used, (placement::Resources{1000, 2 * Gi}));
+  ASSERT_TRUE(q.other_headroom.has_value());
+  // The tightest of the others per resource: CPU from "tight" (team does not constrain CPU), memory 2Gi.
+  EXPECT_EQ(q.other_headroom->cpu_milli, 500);
+  EXPECT_EQ(q.other_headroom->memory_bytes, 2 * Gi);
+
+  // Held: the run plus the active reservation's full share; the inactive one holds nothing.
+  EXPECT_EQ(v.ledger.HeldOn("default/vm1"), (placement::Resources{750, 768 * Mi}));
+  ASSERT_NE(v.ledger.FindHold("default/a"), nullptr);
+  EXPECT_EQ(v.ledger.FindHold("default/a")->priority, 7);
+}
+
+TEST(AdmitInOrder, TranslatesEachDecisionIntoTheReconcilersAction) {
   ControllerPolicy policy = Policy0();
   struct Case {
     std::string name;
     ClusterSnapshot snap;
     PlacementRequest req;
-    PlanKind want;
-    std::string want_instance;
-    std::string want_reason;
+    std::vector<PlacementRequest> others;
+    std::function<void(const AdmissionResult&)> check;
   };
   std::vector<Case> cases;
-  cases.push_back({"small run fits", Snap({Inst("vm1").Obj()}), Req("a", 500, 512 * Mi), PlanKind::kFit, "default/vm1", "Fits"});
+  cases.push_back({"fits", Snap({Inst("vm1").Obj()}), Req("a", 500, 512 * Mi), {}, [](const AdmissionResult& r) {
+                     EXPECT_EQ(r.plan.kind, PlanKind::kFit);
+                     EXPECT_EQ(r.plan.instance, "default/vm1");
+                     EXPECT_EQ(r.position, 0);
+                   }});
   {
-    auto s = Snap({Inst("vm1").Obj()});
-    s.holdings.push_back(Held("x", "vm1", 1500, 1 * Gi));
-    cases.push_back({"held capacity forces growth", s, Req("a", 1000, 1536 * Mi), PlanKind::kGrow, "default/vm1", "Growing"});
+    // No launcher pod seen: KubeVirt's formula stands in for it.
+    const int64_t running_pod = placement::LauncherRequests(2, 2 * Gi).memory_bytes;
+    ClusterSnapshot s = Snap({Inst("vm1").Obj()});
+    s.quotas["default"] = {Quota("prescient", true, 5 * Gi, running_pod)};
+    cases.push_back({"grows with the owned quota raised for both pods", s, Req("a", 500, 3 * Gi), {},
+                     [running_pod](const AdmissionResult& r) {
+                       ASSERT_EQ(r.plan.kind, PlanKind::kGrow) << r.plan.message;
+                       EXPECT_EQ(r.plan.instance, "default/vm1");
+                       EXPECT_EQ(r.plan.grow.from_guest, 2 * Gi);
+                       EXPECT_GE(r.plan.grow.to_guest, 3 * Gi);
+                       const int64_t new_pod = placement::LauncherRequests(2, r.plan.grow.to_guest).memory_bytes;
+                       EXPECT_EQ(r.plan.grow.new_pod_memory_bytes, new_pod);
+                       EXPECT_EQ(r.plan.grow.quota_name, "prescient");
+                       ASSERT_TRUE(r.plan.grow.quota_memory_bytes.has_value());
+                       EXPECT_EQ(*r.plan.grow.quota_memory_bytes, running_pod + new_pod);
+                       EXPECT_FALSE(r.plan.grow.quota_cpu_milli.has_value());  // the quota does not constrain CPU
+                     }});
   }
-  cases.push_back({"memory-heavy run grows memory", Snap({Inst("vm1").Obj()}), Req("a", 500, 3 * Gi), PlanKind::kGrow,
-                   "default/vm1", "Growing"});
-  cases.push_back({"larger than the maxima is rejected", Snap({Inst("vm1").Obj()}), Req("a", 500, 64 * Gi), PlanKind::kReject,
-                   "", "Unschedulable"});
-  cases.push_back({"no hotplug and full: rejected when never possible", Snap({Inst("vm1").NoHotplug().Obj()}),
-                   Req("a", 500, 3 * Gi), PlanKind::kReject, "", "Unschedulable"});
+  cases.push_back({"no node for the second pod: provision one", Snap({Inst("vm1").Obj()}, {Node("n1", 16000, 3 * Gi)}),
+                   Req("a", 500, 3 * Gi), {}, [](const AdmissionResult& r) {
+                     ASSERT_EQ(r.plan.kind, PlanKind::kProvisionNodes) << r.plan.message;
+                     EXPECT_EQ(r.plan.instance, "default/vm1");
+                     EXPECT_GT(r.plan.grow.new_pod_memory_bytes, 3 * Gi);
+                     EXPECT_EQ(r.position, 1);
+                   }});
   {
-    auto s = Snap({Inst("vm1").NoHotplug().Obj()});
-    s.holdings.push_back(Held("x", "vm1", 1000, 1536 * Mi));
-    cases.push_back({"no hotplug, room held by others: queued", s, Req("a", 500, 1 * Gi), PlanKind::kQueue, "", "CapacityInUse"});
-  }
-  cases.push_back({"hotplug in flight: wait", Snap({Inst("vm1").InFlight().Obj()}), Req("a", 500, 3 * Gi), PlanKind::kQueue, "",
-                   "HotplugInProgress"});
-  cases.push_back({"no node room for the grown pod: provision nodes", Snap({Inst("vm1").Obj()}, {Node("n1", 16000, 3 * Gi)}),
-                   Req("a", 500, 3 * Gi), PlanKind::kProvisionNodes, "default/vm1", "WaitingForNodes"});
-  {
-    auto s = Snap({Inst("vm1").Obj()});
-    s.quotas["default"].push_back(Quota(false, 5 * Gi, 2 * Gi + 300 * Mi));
-    cases.push_back({"a quota the operator does not own blocks growth", s, Req("a", 500, 3 * Gi), PlanKind::kQueue, "",
-                     "QuotaExceeded"});
-  }
-  {
-    auto s = Snap({Inst("vm1").Obj(), Inst("vm2").Mem(4 * Gi).Obj()});
-    PlacementRequest r = Req("a", 500, 1 * Gi, "");
-    r.target = api::Target{};
-    r.target.vm_selector = api::LabelSelector{};
-    cases.push_back({"best fit picks the tighter instance", s, r, PlanKind::kFit, "default/vm1", "Fits"});
+    ClusterSnapshot s = Snap({Inst("vm1").NoHotplug().Obj()});
+    s.holdings = {Held("low", "vm1", 2000, 2 * Gi, 1)};
+    PlacementRequest high = Req("high", 1000, 1 * Gi);
+    high.priority = 100;
+    cases.push_back({"preempts a lower-priority run that has not started", s, high, {}, [](const AdmissionResult& r) {
+                       EXPECT_EQ(r.plan.kind, PlanKind::kQueue);
+                       EXPECT_EQ(r.plan.reason, "Preempting");
+                       EXPECT_EQ(r.plan.victims, std::vector<std::string>{"default/low"});
+                     }});
+    s.holdings[0].started = true;
+    cases.push_back({"never a started one", s, high, {}, [](const AdmissionResult& r) {
+                       EXPECT_EQ(r.plan.kind, PlanKind::kQueue);
+                       EXPECT_TRUE(r.plan.victims.empty());
+                       EXPECT_EQ(r.position, 1);
+                     }});
   }
   {
-    auto s = Snap({Inst("p-0").Pool("p").NoHotplug().Obj()});
-    s.holdings.push_back(Held("x", "p-0", 2000, 2 * Gi));
-    s.pools["default/p"] = PoolView{"default", "p", 1, 3};
-    PlacementRequest r = Req("a", 500, 1 * Gi, "");
-    r.target = api::Target{};
-    r.target.vm_pool_name = "p";
-    cases.push_back({"a full pool with room to grow scales", s, r, PlanKind::kScalePool, "", "ScalingPool"});
+    PlacementRequest first = Req("first", 1500, 1536 * Mi);
+    first.created = api::Time{} + std::chrono::seconds(1);
+    PlacementRequest second = Req("second", 1500, 1536 * Mi);
+    second.created = api::Time{} + std::chrono::seconds(2);
+    cases.push_back({"queue order decides who fits", Snap({Inst("vm1").NoHotplug().Obj()}), second, {first},
+                     [](const AdmissionResult& r) {
+                       EXPECT_EQ(r.plan.kind, PlanKind::kQueue);
+                       EXPECT_EQ(r.position, 1);
+                     }});
+  }
+  cases.push_back({"larger than the maxima is rejected", Snap({Inst("vm1").Obj()}), Req("a", 500, 64 * Gi), {},
+                   [](const AdmissionResult& r) {
+                     EXPECT_EQ(r.plan.kind, PlanKind::kReject);
+                     EXPECT_NE(r.plan.message.find("larger than any candidate"), std::string::npos) << r.plan.message;
+                   }});
+  {
+    ClusterSnapshot s = Snap({Inst("vm1").NoHotplug().Obj()});
+    s.reservations["default/r"] = Reservation("r", "vm1", 1000, 1 * Gi);
+    s.holdings = {Held("x", "vm1", 1000, 1 * Gi)};
+    PlacementRequest mine = Req("mine", 1000, 1 * Gi);
+    mine.reservation = "default/r";
+    cases.push_back({"draws on its reservation", s, mine, {Req("other", 500, 512 * Mi)}, [](const AdmissionResult& r) {
+                       EXPECT_EQ(r.plan.kind, PlanKind::kFit);
+                       EXPECT_EQ(r.plan.reservation, "r");
+                     }});
+    PlacementRequest early = mine;
+    early.reservation.clear();
+    early.reservation_error_reason = "ReservationNotActive";
+    early.reservation_error_message = "reservation r: its window has not started";
+    cases.push_back({"waits for its reservation's window", s, early, {}, [](const AdmissionResult& r) {
+                       EXPECT_EQ(r.plan.kind, PlanKind::kQueue);
+                       EXPECT_EQ(r.plan.reason, "ReservationNotActive");
+                     }});
+    PlacementRequest stranger = early;
+    stranger.reservation_error_reason = "ReservationUserMismatch";
+    cases.push_back({"may never use the reservation it names", s, stranger, {}, [](const AdmissionResult& r) {
+                       EXPECT_EQ(r.plan.kind, PlanKind::kReject);
+                       EXPECT_EQ(r.plan.reason, "ReservationUserMismatch");
+                     }});
   }
   for (const auto& c : cases) {
-    PlacementPlan p = Place(c.req, c.snap, policy);
-    EXPECT_EQ(PlanKindName(p.kind), std::string(PlanKindName(c.want))) << c.name << ": " << p.message;
-    if (!c.want_instance.empty()) {
-      EXPECT_EQ(p.instance, c.want_instance) << c.name;
-    }
-    EXPECT_EQ(p.reason, c.want_reason) << c.name;
+    SCOPED_TRACE(c.name);
+    c.check(AdmitInOrder(c.req, c.others, c.snap, policy));
   }
 }
 
-TEST(Place, GrowRaisesTheOwnedQuotaForTheMigrationsSecondPod) {
+TEST(RequestFor, ResolvesPriorityAndTheReservationItDrawsOn) {
+  ClusterSnapshot s = Snap({Inst("vm1").Obj()});
+  s.priority_classes["high"] = 1000;
+  ReservationView r = Reservation("nightly", "vm1", 500, 512 * Mi);
+  r.spec.users = {"backup-bot"};
+  s.reservations["default/nightly"] = r;
+  api::CommandRun run;
+  run.metadata.ns = "default";
+  run.metadata.name = "backup";
+  run.spec.command = "tar c /data";
+  run.spec.target.vm_name = "vm1";
+  run.spec.priority_class_name = "high";
+  run.spec.user = "backup-bot";
+  run.status.prediction = api::Prediction{};
+  run.status.prediction->cpu_milli = 300;
+  run.status.prediction->memory_bytes = 128 * Mi;
+  PlacementRequest req = RequestFor(run, s, api::Time{});
+  EXPECT_EQ(req.priority, 1000);
+  EXPECT_EQ(req.cpu_milli, 300);
+  EXPECT_EQ(req.reservation, "default/nightly");  // picked up by its user without naming it
+  run.spec.user = "someone";
+  run.spec.reservation_name = "nightly";
+  req = RequestFor(run, s, api::Time{});
+  EXPECT_EQ(req.reservation, "");
+  EXPECT_EQ(req.reservation_error_reason, "ReservationUserMismatch");
+}
+
+TEST(PlanRunningGrowth, RoomThenHotplugThenWait) {
   ControllerPolicy policy = Policy0();
-  auto s = Snap({Inst("vm1").Obj()});
-  // used = the running launcher pod; the new (bigger) pod must fit on top of it.
-  s.quotas["default"].push_back(Quota(true, 5 * Gi, 2 * Gi + 300 * Mi));
-  PlacementPlan p = Place(Req("a", 500, 3 * Gi), s, policy);
+  ClusterSnapshot s = Snap({Inst("vm1").Obj()});
+  s.holdings = {Held("run", "vm1", 500, 1 * Gi)};
+  PlacementPlan p = PlanRunningGrowth("default/run", "default/vm1", 500, 1536 * Mi, s, policy);
+  EXPECT_EQ(p.kind, PlanKind::kFit) << p.message;  // 2Gi VM: the extra 512Mi is free
+  p = PlanRunningGrowth("default/run", "default/vm1", 500, 3 * Gi, s, policy);
   ASSERT_EQ(p.kind, PlanKind::kGrow) << p.message;
-  EXPECT_EQ(p.grow.to_guest, 3 * Gi);
-  EXPECT_EQ(p.grow.new_pod_memory_bytes, 3 * Gi + 303 * Mi);  // + 1Gi/512 page tables + 1Mi rounding
-  ASSERT_TRUE(p.grow.quota_memory_bytes.has_value());
-  EXPECT_EQ(*p.grow.quota_memory_bytes, (2 * Gi + 300 * Mi) + (3 * Gi + 303 * Mi));
-  EXPECT_EQ(p.grow.quota_name, "prescient");
+  EXPECT_GE(p.grow.to_guest, 3 * Gi);
+  s.instances["default/vm1"] = Inst("vm1").InFlight(1, 3 * Gi).Obj();
+  p = PlanRunningGrowth("default/run", "default/vm1", 500, 3 * Gi, s, policy);
+  EXPECT_EQ(p.kind, PlanKind::kQueue);
+  EXPECT_EQ(p.reason, "HotplugInProgress");
 }
 
-TEST(Place, GrowsCpuBySockets) {
-  ControllerPolicy policy = Policy0();
-  PlacementPlan p = Place(Req("a", 3000, 512 * Mi), Snap({Inst("vm1").Obj()}), policy);
-  ASSERT_EQ(p.kind, PlanKind::kGrow);
-  EXPECT_EQ(p.grow.from_sockets, 1);
-  EXPECT_EQ(p.grow.to_sockets, 2);  // 2 cores per socket: 4 vCPUs >= 3
-  EXPECT_EQ(p.grow.new_pod_cpu_milli, 200 + 2 * 100);
-}
-
-TEST(AdmitInOrder, HigherPriorityTakesTheRoomFirst) {
-  ControllerPolicy policy = Policy0();
-  auto s = Snap({Inst("vm1").NoHotplug().Obj()});
-  PlacementRequest low = Req("low", 1500, 1 * Gi);
-  low.priority = 10;
-  low.created = api::Time{} + std::chrono::seconds(1);
-  PlacementRequest high = Req("high", 1500, 1 * Gi);
-  high.priority = 1000;
-  high.created = api::Time{} + std::chrono::seconds(2);  // younger, but more important
-  auto r_low = AdmitInOrder(low, {low, high}, s, policy);
-  EXPECT_EQ(r_low.plan.kind, PlanKind::kQueue);
-  EXPECT_EQ(r_low.position, 1);
-  auto r_high = AdmitInOrder(high, {low, high}, s, policy);
-  EXPECT_EQ(r_high.plan.kind, PlanKind::kFit);
-}
-
-TEST(AdmitInOrder, SmallRunsBehindABlockedOneStillFit) {
-  ControllerPolicy policy = Policy0();
-  auto s = Snap({Inst("vm1").NoHotplug().Obj()});
-  PlacementRequest big = Req("big", 500, 4 * Gi);  // never fits a non-hotpluggable 2Gi VM: rejected
-  PlacementRequest mid = Req("mid", 1500, 1536 * Mi);
-  mid.created = api::Time{} + std::chrono::seconds(1);
-  PlacementRequest small = Req("small", 400, 256 * Mi);
-  small.created = api::Time{} + std::chrono::seconds(2);
-  PlacementRequest late = Req("late", 1000, 1 * Gi);
-  late.created = api::Time{} + std::chrono::seconds(3);
-  std::vector<PlacementRequest> all{big, mid, small, late};
-  EXPECT_EQ(AdmitInOrder(mid, all, s, policy).plan.kind, PlanKind::kFit);
-  EXPECT_EQ(AdmitInOrder(small, all, s, policy).plan.kind, PlanKind::kFit);
-  auto r = AdmitInOrder(late, all, s, policy);
-  EXPECT_EQ(r.plan.kind, PlanKind::kQueue);
-  EXPECT_EQ(r.position, 1);
-}
-
-TEST(SelectVictims, TakesOnlyWhatIsNeededFromLowerPriorityRunsThatHaveNotStarted) {
-  ControllerPolicy policy = Policy0();
-  auto s = Snap({Inst("vm1").NoHotplug().Obj()});  // 2000m, 2Gi
-  Holding low = Held("low", "vm1", 1000, 1 * Gi);
-  low.priority = 10;
-  Holding running = Held("running", "vm1", 500, 512 * Mi);
-  running.priority = 10;
-  running.started = true;
-  Holding peer = Held("peer", "vm1", 500, 512 * Mi);
-  peer.priority = 1000;
-  s.holdings = {low, running, peer};
-  PlacementRequest high = Req("high", 1000, 1 * Gi);
-  high.priority = 1000;
-  auto p = SelectVictims(high, s, policy);
-  ASSERT_TRUE(p.has_value());
-  EXPECT_EQ(p->victims, std::vector<std::string>{"default/low"});
-  EXPECT_EQ(p->plan.kind, PlanKind::kFit);
-  // Needing more than the unstarted low-priority run holds: no preemption at all.
-  PlacementRequest bigger = Req("bigger", 1500, 1 * Gi);
-  bigger.priority = 1000;
-  EXPECT_FALSE(SelectVictims(bigger, s, policy).has_value());
-  // Equal priority never preempts.
-  high.priority = 10;
-  EXPECT_FALSE(SelectVictims(high, s, policy).has_value());
-}
-
-TEST(Reservations, HoldCapacityForTheirUsersOnly) {
-  ControllerPolicy policy = Policy0();
-  auto s = Snap({Inst("vm1").NoHotplug().Obj()});
-  ReservationView r;
-  r.ns = "default";
-  r.name = "batch";
-  r.spec.resources.cpu_milli = 1000;
-  r.spec.resources.memory_bytes = 1 * Gi;
-  r.spec.users = {"alice"};
-  r.instance = "default/vm1";
-  s.reservations["default/batch"] = r;
-  PlacementRequest bob = Req("bob", 1500, 1536 * Mi);
-  bob.user = "bob";
-  EXPECT_EQ(Place(bob, s, policy).kind, PlanKind::kQueue);
-  PlacementRequest alice = bob;
-  alice.user = "alice";
-  alice.run_uid = "uid-alice";
-  PlacementPlan p = Place(alice, s, policy);
-  EXPECT_EQ(p.kind, PlanKind::kFit);
-  EXPECT_EQ(p.reservation, "batch");
-  // A run drawing on the reservation is admitted even while others wait ahead of it.
-  bob.created = api::Time{};
-  alice.created = api::Time{} + std::chrono::seconds(5);
-  EXPECT_EQ(AdmitInOrder(alice, {bob, alice}, s, policy).plan.kind, PlanKind::kFit);
-}
-
-TEST(ReservationMatches, CommandPatterns) {
-  ReservationView r;
-  r.ns = "default";
-  r.spec.command_pattern = "make *";
-  PlacementRequest q = Req("a", 1, 1);
-  q.command = "make -j4 all";
-  EXPECT_TRUE(ReservationMatches(r, q));
-  q.command = "cmake ..";
-  EXPECT_FALSE(ReservationMatches(r, q));
-  r.spec.command_pattern = "^c?make";
-  r.spec.command_pattern_syntax = api::PatternSyntax::kRegex;
-  EXPECT_TRUE(ReservationMatches(r, q));
-  r.active = false;
-  EXPECT_FALSE(ReservationMatches(r, q));
-}
-
-TEST(Place, TheGuestsShareIsNeverHandedOut) {
-  ControllerPolicy policy;  // 250m / 256Mi kept for the guest
-  auto s = Snap({Inst("vm1").NoHotplug().Obj()});  // 2000m, 2Gi
-  EXPECT_EQ(Place(Req("a", 1750, 1792 * Mi), s, policy).kind, PlanKind::kFit);
-  EXPECT_EQ(Place(Req("b", 1751, 1792 * Mi), s, policy).kind, PlanKind::kReject);
+TEST(QuotaForMigration, KeepsRoomForTheSecondPodWhileTheHotplugRuns) {
+  InstanceView inst = Inst("vm1").InFlight(1, 4 * Gi).Launcher(200, 2 * Gi + 300 * Mi).Obj();
+  ClusterSnapshot s = Snap({inst});
+  s.quotas["default"] = {Quota("prescient", true, 5 * Gi, 2 * Gi + 300 * Mi)};
+  GrowPlan g = QuotaForMigration(inst, s);
+  // The running pod's observed overhead carries over to the larger one.
+  const int64_t want = 2 * Gi + 300 * Mi + (placement::LauncherRequests(2, 4 * Gi).memory_bytes -
+                                            placement::LauncherRequests(2, 2 * Gi).memory_bytes);
+  EXPECT_EQ(g.new_pod_memory_bytes, want);
+  EXPECT_EQ(g.quota_name, "prescient");
+  ASSERT_TRUE(g.quota_memory_bytes.has_value());
+  EXPECT_EQ(*g.quota_memory_bytes, 2 * Gi + 300 * Mi + want);
+  s.quotas["default"] = {Quota("prescient", true, 16 * Gi, 2 * Gi + 300 * Mi)};
+  EXPECT_FALSE(QuotaForMigration(inst, s).quota_memory_bytes.has_value());  // room enough already
 }
 
 }  // namespace

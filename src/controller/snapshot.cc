@@ -230,6 +230,14 @@ PoolView PoolFromJson(const Json& pool) {
   p.ns = StrAt(pool, {"metadata", "namespace"});
   p.name = StrAt(pool, {"metadata", "name"});
   p.replicas = IntAt(pool, {"spec", "replicas"}, 0);
+  if (const Json* domain = At(pool, {"spec", "virtualMachineTemplate", "spec", "template", "spec", "domain"})) {
+    p.sockets = IntAt(*domain, {"cpu", "sockets"}, 1);
+    p.cores = IntAt(*domain, {"cpu", "cores"}, 1);
+    p.threads = IntAt(*domain, {"cpu", "threads"}, 1);
+    p.max_sockets = IntAt(*domain, {"cpu", "maxSockets"}, 0);
+    p.memory_bytes = BytesAt(*domain, {"memory", "guest"}).value_or(0);
+    p.max_guest = BytesAt(*domain, {"memory", "maxGuest"}).value_or(0);
+  }
   std::string max = StrAt(pool, {"metadata", "annotations", api::kPoolMaxReplicasAnnotation});
   if (!max.empty()) {
     try {
@@ -257,6 +265,7 @@ std::optional<Holding> HoldingFromRun(const api::CommandRun& run, int32_t priori
   h.phase = st.phase;
   if (!st.allocation->reservation_name.empty()) h.reservation = run.metadata.ns + "/" + st.allocation->reservation_name;
   h.started = st.agent.has_value() || st.phase == api::RunPhase::kRunning;
+  h.created = run.metadata.creation_timestamp.value_or(api::Time{});
   return h;
 }
 

@@ -75,6 +75,7 @@ struct Holding {
   api::RunPhase phase = api::RunPhase::kNone;
   std::string reservation;  // "ns/name" when drawn from a reservation
   bool started = false;     // the agent has claimed it
+  api::Time created{};      // the run's creationTimestamp (preemption takes the newest first)
 };
 
 struct ReservationView {
@@ -82,12 +83,17 @@ struct ReservationView {
   api::ResourceReservationSpec spec;
   bool active = true;    // inside its window and not being deleted
   std::string instance;  // "ns/vmi" the capacity is held on ("" = not bound yet)
+  api::ReservationPhase phase = api::ReservationPhase::kNone;  // status.phase
 };
 
 struct PoolView {
   std::string ns, name;
   int replicas = 0;
   int max_replicas = 0;  // prescient.dev/max-replicas annotation; 0 = the operator may not scale it
+  // The size a new VM of the pool boots with (spec.virtualMachineTemplate ... domain); memory 0
+  // when the template does not say.
+  int sockets = 1, cores = 1, threads = 1, max_sockets = 0;
+  int64_t memory_bytes = 0, max_guest = 0;
 };
 
 struct ClusterSnapshot {

@@ -39,6 +39,9 @@ struct Instance {
   bool migration_in_flight = false;
   bool migratable = true;         // LiveMigratable=True (hotplug is a live migration)
   bool restart_required = false;  // RestartRequired: no live changes until a reboot
+  // Requests of the instance's running virt-launcher pod when seen (they include overheads the
+  // cluster configured beyond KubeVirt's defaults); absent: LauncherRequests of its size.
+  std::optional<Resources> launcher;
 
   std::string Key() const { return ns + "/" + name; }
   int vcpus() const { return sockets * cores * threads; }
@@ -47,6 +50,14 @@ struct Instance {
   int64_t MaxMemory() const { return std::max(max_guest, memory_bytes); }
   Resources Size() const { return {int64_t{vcpus()} * 1000, memory_bytes}; }
   bool HotplugBusy() const { return cpu_hotplug_in_flight || memory_hotplug_in_flight || migration_in_flight; }
+  // The running virt-launcher pod's requests: observed, else KubeVirt's formula.
+  Resources CurrentLauncher() const { return launcher ? *launcher : LauncherRequests(vcpus(), memory_bytes); }
+  // The migration target pod KubeVirt creates to grow it to (vcpus_after, memory_after): the running
+  // pod plus what the formula adds for the larger size, so extra overheads the cluster configured
+  // carry over instead of being forgotten.
+  Resources MigrationTargetLauncher(int vcpus_after, int64_t memory_after) const {
+    return CurrentLauncher() + (LauncherRequests(vcpus_after, memory_after) - LauncherRequests(vcpus(), memory_bytes));
+  }
 };
 
 struct Node {

@@ -169,17 +169,20 @@ GrowAttempt PlanGrowth(const Instance& i, const Resources& request, const Capaci
     if (exact > i.max_guest)
       return block(GrowBlock::kAtMaximum, "would need " + FormatBytes(exact) + " of memory, above maxGuest " +
                                               FormatBytes(i.max_guest));
-    plan.memory_after = std::clamp(memory_for(held.memory_bytes + request.memory_bytes + headroom.memory_bytes), exact,
-                                   i.max_guest / kMemoryAlignment * kMemoryAlignment);
+    const int64_t wanted = AlignUp(AlignUp(memory_for(held.memory_bytes + request.memory_bytes + headroom.memory_bytes),
+                                           std::max<int64_t>(policy.memory_step_bytes, 1)),
+                                   kMemoryAlignment);
+    plan.memory_after = std::clamp(wanted, exact, i.max_guest / kMemoryAlignment * kMemoryAlignment);
     plan.memory_after = std::max(plan.memory_after, exact);
   }
   const int vcpus_after = plan.sockets_after * i.VcpusPerSocket();
-  plan.launcher_before = LauncherRequests(i.vcpus(), i.memory_bytes);
-  plan.launcher_after = LauncherRequests(vcpus_after, plan.memory_after);
+  plan.launcher_before = i.CurrentLauncher();
+  plan.launcher_after = i.MigrationTargetLauncher(vcpus_after, plan.memory_after);
   plan.target_node = NodeFor(plan.launcher_after, view);
   if (plan.target_node.empty()) {
     a.vcpus_after = vcpus_after;
     a.memory_after = plan.memory_after;
+    a.launcher_after = plan.launcher_after;
     return block(GrowBlock::kNoNodeRoom, "no node has room for the migration's second virt-launcher pod (" +
                                              plan.launcher_after.ToString() + ")");
   }
@@ -240,8 +243,8 @@ PlacementDecision Place(const PlacementRequest& req, const CapacityView& view, c
       could |= MaxUsable(pool->shape, policy).Holds(req.need);
     }
     if (any_shape && !could)
-      return Reject{kReasonExceedsVmMaximum, req.need.ToString() + " is more than " + req.target.Describe() +
-                                                 " can ever offer, even grown to its maximum"};
+      return Reject{kReasonExceedsVmMaximum, "the request (" + req.need.ToString() + ") is larger than any candidate of " +
+                                                 req.target.Describe() + " can ever be, even grown to its hotplug maximum"};
   }
   // Without node groups nor a configured largest node, new nodes could be of any size.
   if (!view.node_groups.empty() || policy.largest_node) {
@@ -311,6 +314,7 @@ PlacementDecision Place(const PlacementRequest& req, const CapacityView& view, c
       if (a.blocked == GrowBlock::kNoNodeRoom && (best == nullptr || a.memory_after < best->memory_after)) best = &a;
     if (best != nullptr && policy.scaling_mode != ScalingMode::kNone) {
       ProvisioningHint hint = LauncherPodHint(best->vcpus_after, best->memory_after, 1);
+      hint.pod_requests = best->launcher_after;  // the pod that must fit, observed overheads included
       std::string group;
       if (NodeCanBeAdded(hint.pod_requests, view, &group)) {
         hint.node_group = group;

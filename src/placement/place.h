@@ -135,6 +135,7 @@ struct GrowAttempt {
   // Set with kNoNodeRoom: the VM size it would grow to (for a ProvisioningHint).
   int vcpus_after = 0;
   int64_t memory_after = 0;
+  Resources launcher_after;  // the migration target pod that found no node
 };
 
 // How `instance` would grow so that `request` fits beside what it holds (plus policy.headroom of

@@ -63,6 +63,12 @@ Policy WithHeadroom(double h) {
   return p;
 }
 
+Policy WithMemoryStep(int64_t step) {
+  Policy p = PlainPolicy();
+  p.memory_step_bytes = step;
+  return p;
+}
+
 Policy WithReserve(int64_t cpu, int64_t mem) {
   Policy p = PlainPolicy();
   p.guest_reserved = {cpu, mem};
@@ -140,6 +146,13 @@ TEST(PlaceTest, Table) {
        GrowsTo(2, 4608 * kMiB), WithHeadroom(0.5)},
       {"headroom is capped at maxGuest", MakeView().Add(growable).Add(roomy).Obj(), MakeRequest("a").Need(500, 3 * kGiB).Obj(),
        GrowsTo(2, 8 * kGiB), WithHeadroom(2.0)},
+      {"memory grows in policy steps", MakeView().Add(growable).Add(roomy).Obj(),
+       MakeRequest("a").Need(500, 2 * kGiB + 100 * kMiB).Obj(), GrowsTo(2, 2 * kGiB + 256 * kMiB), WithMemoryStep(256 * kMiB)},
+      {"an exact step stays as it is", MakeView().Add(growable).Add(roomy).Obj(), MakeRequest("a").Need(500, 3 * kGiB).Obj(),
+       GrowsTo(2, 3 * kGiB), WithMemoryStep(256 * kMiB)},
+      {"a step past maxGuest stops at maxGuest",
+       MakeView().Add(MakeInstance("small-vm").MaxGuest(3 * kGiB + 100 * kMiB).Obj()).Add(roomy).Obj(),
+       MakeRequest("a").Need(500, 3 * kGiB + 10 * kMiB).Obj(), GrowsTo(2, 3 * kGiB + 100 * kMiB), WithMemoryStep(kGiB)},
       {"grow keeps the guest reserve", MakeView().Add(growable).Add(roomy).Obj(), MakeRequest("a").Need(500, 2 * kGiB).Obj(),
        GrowsTo(2, 2304 * kMiB), WithReserve(0, 256 * kMiB)},
       {"grow never below guestAtBoot",
@@ -297,6 +310,41 @@ TEST(PlaceTest, Table) {
     SCOPED_TRACE(c.name);
     PlacementDecision d = Place(c.request, c.view, c.policy, c.options);
     c.expect(d);
+  }
+}
+
+// The running virt-launcher pod may be larger than KubeVirt's default formula says (a cluster's
+// additional overhead settings): the migration's second pod keeps that extra, so quota and node
+// checks count what KubeVirt will really create.
+TEST(PlaceTest, ObservedLauncherOverheadCarriesOverToTheMigrationPod) {
+  const Resources extra{100, 64 * kMiB};
+  Instance vm = MakeInstance("small-vm").MaxGuest(8 * kGiB).Obj();
+  vm.launcher = LauncherRequests(2, 2 * kGiB) + extra;
+  const Resources want_after = LauncherRequests(2, 3 * kGiB) + extra;
+  struct Row {
+    const char* name;
+    Node node;
+    std::string kind;  // Grow | ProvisionNodes
+  } rows[] = {
+      {"room for the larger pod", MakeNode("node-1").Obj(), "Grow"},
+      // Exactly the formula's pod fits this node; the observed extra does not.
+      {"the extra overhead does not fit the node",
+       MakeNode("node-1").Allocatable(want_after.cpu_milli, want_after.memory_bytes - 1).Obj(), "ProvisionNodes"},
+  };
+  for (const Row& r : rows) {
+    SCOPED_TRACE(r.name);
+    NamespaceQuota q;
+    q.owned = OwnedQuota{{1000, 4 * kGiB}, *vm.launcher, std::nullopt};
+    CapacityView view = MakeView().Add(vm).Add(r.node).Quota(q).Obj();
+    PlacementDecision d = Place(MakeRequest("a").Need(500, 3 * kGiB).Obj(), view, PlainPolicy());
+    if (r.kind == "Grow") {
+      const Grow& g = As<Grow>(d);
+      EXPECT_EQ(g.plan.launcher_before, *vm.launcher);
+      EXPECT_EQ(g.plan.launcher_after, want_after);
+      EXPECT_EQ(g.plan.quota.raise_to.memory_bytes, vm.launcher->memory_bytes + want_after.memory_bytes);
+    } else {
+      EXPECT_EQ(As<ProvisionNodes>(d).hint.pod_requests, want_after);
+    }
   }
 }
 

@@ -38,8 +38,11 @@ struct Policy {
   ScalingMode scaling_mode = ScalingMode::kProvisioningRequest;
   std::string provisioning_class = "best-effort-atomic-scale-up.autoscaling.x-k8s.io";
 
-  // When a VM grows, it grows by the need plus this share of it (fewer hotplugs in a row).
+  // When a VM grows, it grows by the need plus this share of it (fewer hotplugs in a row)...
   double headroom = 0.1;
+  // ...and its guest memory is rounded up to a multiple of this (then KubeVirt's 2 MiB alignment),
+  // capped at maxGuest.
+  int64_t memory_step_bytes = kMemoryAlignment;
   // Capacity each guest keeps for its OS and the agent; never allocated to runs.
   Resources guest_reserved{250, 256 * kMiB};
 

@@ -32,7 +32,10 @@ std::optional<PreemptionPlan> SelectVictims(const PlacementRequest& request,
       return std::make_tuple(a->started, a->priority, b->created, a->run) <
              std::make_tuple(b->started, b->priority, a->created, b->run);
     });
-    Resources free = view.Free(*inst, policy);
+    // Not clamped at zero: while a victim's hotplug is in flight, or a preemption decided earlier
+    // in the same pass has not happened yet, the instance is over-committed, and the victims'
+    // amounts must first pay that back before they make room.
+    Resources free = view.Usable(*inst, policy) - view.ledger.HeldOn(inst->Key());
     std::vector<const Hold*> chosen;
     for (const Hold* h : pool) {
       if (free.Holds(request.need)) break;

@@ -45,6 +45,12 @@ TEST(SelectVictimsTest, Table) {
       {"equal priority is safe", {MakeHold("eq", "small-vm").Amount(2000, 2 * kGiB).Priority(100).Obj()}, {}},
       {"reservation holds are safe",
        {MakeHold("res", "small-vm").Amount(2000, 2 * kGiB).Priority(1).Reservation("r").Obj()}, {}},
+      // The instance is over-committed while the victim's own hotplug is in flight (it holds more
+      // than the VM has yet): displacing it frees only what exists now.
+      {"over-committed by a growing victim: only what exists counts",
+       {MakeHold("growing", "small-vm").Amount(3000, 3 * kGiB).Priority(1).Obj(),
+        MakeHold("peer", "small-vm").Amount(1500, 1536 * kMiB).Priority(500).Obj()},
+       {}},
       {"not enough even with every victim",
        {MakeHold("low", "small-vm").Amount(500, 512 * kMiB).Priority(1).Obj(),
         MakeHold("high", "small-vm").Amount(1500, 1536 * kMiB).Priority(500).Obj()},

@@ -36,7 +36,9 @@ std::vector<Admission> PlanAdmissions(std::vector<PlacementRequest> waiting, Cap
     if (const Fit* f = std::get_if<Fit>(&d)) {
       hold(f->instance, f->reservation);
     } else if (const Preempt* p = std::get_if<Preempt>(&d)) {
-      for (const auto& v : p->victims) view.ledger.RemoveHold(v);
+      // The victims keep their holds: the operator applies this decision run by run, and their
+      // room is not there for anyone else until the preemption is visible. The preemptor's hold
+      // over-commits the instance meanwhile, which later preemptions must pay back first.
       hold(p->instance, "");
     } else if (const Grow* g = std::get_if<Grow>(&d)) {
       // Nobody else plans a hotplug of it, and the room it grows into is this run's.
