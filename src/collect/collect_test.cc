@@ -9,6 +9,7 @@
 #include "collect/history_line.h"
 #include "collect/inputs.h"
 #include "collect/suite.h"
+#include "exec/test_files.h"
 
 namespace prescient::collect {
 namespace {
@@ -64,28 +65,8 @@ TEST(Suite, WithoutServersNoCaseNeedsThem) {
   }
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "prescient-collect-test-XXXXXX").string();
-    path_ = ::mkdtemp(t.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string Slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using exec::testing::Slurp;
+using exec::testing::TempDir;
 
 TEST(Inputs, GeneratedDeterministicallyFromSeedAndName) {
   TempDir a, b, c;

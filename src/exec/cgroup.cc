@@ -9,6 +9,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -171,6 +172,39 @@ Status RmdirBounded(const std::string& dir) {
   }
 }
 
+// Where each version keeps the memory figures CgroupStats carries: the files and memory.stat keys
+// differ, the meaning does not.
+struct MemoryFiles {
+  const char* current;  // required
+  const char* peak;
+  const char* oom_events;  // a flat-keyed file with "oom_kill N"
+  const char* anon;        // memory.stat keys
+  const char* file;
+  const char* shmem;
+  const char* inactive_file;
+};
+constexpr MemoryFiles kMemoryFilesV1{"memory.usage_in_bytes", "memory.max_usage_in_bytes", "memory.oom_control",
+                                     "total_rss", "total_cache", "total_shmem", "total_inactive_file"};
+constexpr MemoryFiles kMemoryFilesV2{"memory.current", "memory.peak", "memory.events",
+                                     "anon", "file", "shmem", "inactive_file"};
+
+Status ReadMemoryStats(const std::string& dir, const MemoryFiles& f, CgroupStats* st) {
+  auto cur = ReadTextFile(dir + "/" + f.current);
+  if (!cur.ok()) return cur.status();
+  st->memory_current = std::atoll(cur->c_str());
+  if (auto t = ReadTextFile(dir + "/" + f.peak); t.ok()) st->memory_peak = std::atoll(t->c_str());
+  if (auto t = ReadTextFile(dir + "/memory.stat"); t.ok()) {
+    auto kv = ParseFlatKeyed(*t);
+    st->memory_anon = FlatValue(kv, f.anon).value_or(0);
+    st->memory_file = FlatValue(kv, f.file).value_or(0);
+    st->memory_shmem = FlatValue(kv, f.shmem).value_or(0);
+    st->memory_inactive_file = FlatValue(kv, f.inactive_file).value_or(0);
+  }
+  if (auto t = ReadTextFile(dir + "/" + f.oom_events); t.ok())
+    st->oom_kills = static_cast<uint64_t>(FlatValue(ParseFlatKeyed(*t), "oom_kill").value_or(0));
+  return Status::Ok();
+}
+
 Status KillPids(Cgroup* cg, int sig) {
   // Repeat: a process may fork between our read of cgroup.procs and the signal.
   for (int round = 0; round < 4; ++round) {
@@ -232,13 +266,15 @@ class CgroupV1 : public Cgroup {
     }
     std::string blkio = Dir("blkio");
     if (l.io_weight && !blkio.empty()) {
-      // v1 weights are 10..1000 (CFQ blkio.weight, BFQ blkio.bfq.weight); only where the scheduler offers one.
-      uint32_t w = std::clamp<uint32_t>(*l.io_weight / 10, 10, 1000);
-      for (const char* f : {"/blkio.weight", "/blkio.bfq.weight"})
-        if (PathExists(blkio + f)) {
+      // Scaled so each default maps to the other's: v2 io.weight 1..10000 (default 100), CFQ
+      // blkio.weight 10..1000 (default 500), BFQ blkio.bfq.weight 1..1000 (default 100). Only where
+      // the kernel offers the file.
+      const std::pair<const char*, uint32_t> files[] = {
+          {"/blkio.weight", std::clamp<uint32_t>(*l.io_weight * 5, 10, 1000)},
+          {"/blkio.bfq.weight", std::clamp<uint32_t>(*l.io_weight, 1, 1000)}};
+      for (const auto& [f, w] : files)
+        if (PathExists(blkio + f))
           if (Status s = WriteTextFile(blkio + f, std::to_string(w)); !s.ok()) return s;
-          break;
-        }
     }
     if (!l.io_devices.empty() && !blkio.empty()) {
       for (const auto& d : l.io_devices) {
@@ -258,7 +294,27 @@ class CgroupV1 : public Cgroup {
         if (Status s = WriteTextFile(pids + "/pids.max", v); !s.ok()) return s;
       }
     }
+    if (l.net_priority && !Dir("net_prio").empty()) {
+      // One "interface priority" line per write; interfaces of the agent's network namespace.
+      std::error_code ec;
+      for (const auto& e : std::filesystem::directory_iterator("/sys/class/net", ec)) {
+        std::string line = e.path().filename().string() + " " + std::to_string(std::min<uint32_t>(*l.net_priority, 15));
+        if (Status s = WriteTextFile(Dir("net_prio") + "/net_prio.ifpriomap", line); !s.ok()) return s;
+      }
+    }
     return Status::Ok();
+  }
+
+  std::vector<std::string> Unenforceable(const CgroupLimits& l) const override {
+    std::vector<std::string> out;
+    std::string blkio = Dir("blkio");
+    if (l.io_weight && (blkio.empty() || (!PathExists(blkio + "/blkio.weight") && !PathExists(blkio + "/blkio.bfq.weight"))))
+      out.push_back("IO weight: no blkio.weight or blkio.bfq.weight (cgroup v1 " +
+                    std::string(blkio.empty() ? "without a blkio hierarchy" : "blkio without a proportional-weight scheduler") + ")");
+    if (!l.io_devices.empty() && blkio.empty()) out.push_back("IO limits: no blkio hierarchy is mounted (cgroup v1)");
+    if (l.net_priority && Dir("net_prio").empty())
+      out.push_back("network priority: the net_prio controller is not mounted (cgroup v1)");
+    return out;
   }
 
   Result<CgroupLimits> ReadLimits() override {
@@ -280,20 +336,7 @@ class CgroupV1 : public Cgroup {
 
   Result<CgroupStats> ReadStats() override {
     CgroupStats st;
-    std::string mem = Dir("memory");
-    auto usage = ReadTextFile(mem + "/memory.usage_in_bytes");
-    if (!usage.ok()) return usage.status();
-    st.memory_current = std::atoll(usage->c_str());
-    if (auto t = ReadTextFile(mem + "/memory.max_usage_in_bytes"); t.ok()) st.memory_peak = std::atoll(t->c_str());
-    if (auto t = ReadTextFile(mem + "/memory.stat"); t.ok()) {
-      auto kv = ParseFlatKeyed(*t);
-      st.memory_anon = FlatValue(kv, "total_rss").value_or(0);
-      st.memory_file = FlatValue(kv, "total_cache").value_or(0);
-      st.memory_shmem = FlatValue(kv, "total_shmem").value_or(0);
-      st.memory_inactive_file = FlatValue(kv, "total_inactive_file").value_or(0);
-    }
-    if (auto t = ReadTextFile(mem + "/memory.oom_control"); t.ok())
-      st.oom_kills = static_cast<uint64_t>(FlatValue(ParseFlatKeyed(*t), "oom_kill").value_or(0));
+    if (Status s = ReadMemoryStats(Dir("memory"), kMemoryFilesV1, &st); !s.ok()) return s;
     std::string acct = Dir("cpuacct");
     if (!acct.empty())
       if (auto t = ReadTextFile(acct + "/cpuacct.usage"); t.ok()) st.cpu_usage_ns = std::strtoull(t->c_str(), nullptr, 10);
@@ -383,6 +426,26 @@ class ManagerV1 : public CgroupManager {
     return std::unique_ptr<Cgroup>(new CgroupV1(name, std::move(dirs)));
   }
 
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (Status s = ValidateName(from); !s.ok()) return s;
+    if (Status s = ValidateName(to); !s.ok()) return s;
+    auto parent = [](const std::string& n) { auto i = n.rfind('/'); return i == std::string::npos ? std::string() : n.substr(0, i); };
+    if (parent(from) != parent(to)) return InvalidArgument("cgroup rename " + from + " -> " + to + " leaves the parent");
+    auto src = DirsFor(from), dst = DirsFor(to);
+    std::set<std::string> seen;
+    std::vector<size_t> done;
+    for (size_t i = 0; i < src.size(); ++i) {
+      if (!seen.insert(src[i].second).second) continue;
+      if (::rename(src[i].second.c_str(), dst[i].second.c_str()) != 0) {
+        Status err = InternalError(ErrnoText("rename " + src[i].second + " -> " + dst[i].second, errno));
+        for (size_t j : done) ::rename(dst[j].second.c_str(), src[j].second.c_str());
+        return err;
+      }
+      done.push_back(i);
+    }
+    return Status::Ok();
+  }
+
   Result<std::vector<std::string>> List(const std::string& parent) override {
     std::string mem;
     for (const auto& [c, r] : roots_)
@@ -449,6 +512,17 @@ class CgroupV2 : public Cgroup {
     return Status::Ok();
   }
 
+  std::vector<std::string> Unenforceable(const CgroupLimits& l) const override {
+    std::vector<std::string> out;
+    if (l.io_weight && !PathExists(dir_ + "/io.weight"))
+      out.push_back("IO weight: no io.weight (the io controller is not enabled for this group, or its disks' "
+                    "scheduler has no weights)");
+    if (!l.io_devices.empty() && !PathExists(dir_ + "/io.max"))
+      out.push_back("IO limits: no io.max (the io controller is not enabled for this group)");
+    if (l.net_priority) out.push_back("network priority: cgroup v2 has no net_prio controller");
+    return out;
+  }
+
   Result<CgroupLimits> ReadLimits() override {
     CgroupLimits l;
     auto cpu = ReadTextFile(dir_ + "/cpu.max");
@@ -464,19 +538,7 @@ class CgroupV2 : public Cgroup {
 
   Result<CgroupStats> ReadStats() override {
     CgroupStats st;
-    auto cur = ReadTextFile(dir_ + "/memory.current");
-    if (!cur.ok()) return cur.status();
-    st.memory_current = std::atoll(cur->c_str());
-    if (auto t = ReadTextFile(dir_ + "/memory.peak"); t.ok()) st.memory_peak = std::atoll(t->c_str());
-    if (auto t = ReadTextFile(dir_ + "/memory.stat"); t.ok()) {
-      auto kv = ParseFlatKeyed(*t);
-      st.memory_anon = FlatValue(kv, "anon").value_or(0);
-      st.memory_file = FlatValue(kv, "file").value_or(0);
-      st.memory_shmem = FlatValue(kv, "shmem").value_or(0);
-      st.memory_inactive_file = FlatValue(kv, "inactive_file").value_or(0);
-    }
-    if (auto t = ReadTextFile(dir_ + "/memory.events"); t.ok())
-      st.oom_kills = static_cast<uint64_t>(FlatValue(ParseFlatKeyed(*t), "oom_kill").value_or(0));
+    if (Status s = ReadMemoryStats(dir_, kMemoryFilesV2, &st); !s.ok()) return s;
     if (auto t = ReadTextFile(dir_ + "/cpu.stat"); t.ok()) {
       auto kv = ParseFlatKeyed(*t);
       st.cpu_usage_ns = static_cast<uint64_t>(FlatValue(kv, "usage_usec").value_or(0)) * 1000;
@@ -608,7 +670,7 @@ Result<std::unique_ptr<CgroupManager>> DetectCgroups(const CgroupOptions& o) {
   }
   if (v == CgroupVersion::kV2) return std::unique_ptr<CgroupManager>(new ManagerV2(root));
   std::vector<std::pair<std::string, std::string>> roots;
-  for (const char* c : {"memory", "cpu", "cpuacct", "blkio", "pids"}) {
+  for (const char* c : {"memory", "cpu", "cpuacct", "blkio", "pids", "net_prio"}) {
     std::string dir = root + "/" + c;
     if (!PathExists(dir + "/cgroup.procs")) continue;
     char real[4096];

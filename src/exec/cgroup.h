@@ -35,14 +35,17 @@ struct IoDeviceLimit {
 
 // Limits to apply; a field left empty is not touched (so a live change can update one resource).
 struct CgroupLimits {
-  std::optional<double> cpu_cores;         // <= 0 means "no limit" (v1 quota -1, v2 "max")
-  std::optional<int64_t> memory_bytes;     // <= 0 means "no limit"; swap is forbidden when set
-  std::optional<uint32_t> io_weight;       // 1..10000 (v2 scale); mapped to 10..1000 on v1
-  std::vector<IoDeviceLimit> io_devices;   // applied when non-empty
-  std::optional<int64_t> pids_max;         // <= 0 means "max"
+  std::optional<double> cpu_cores{};         // <= 0 means "no limit" (v1 quota -1, v2 "max")
+  std::optional<int64_t> memory_bytes{};     // <= 0 means "no limit"; swap is forbidden when set
+  std::optional<uint32_t> io_weight{};       // 1..10000 (v2 scale, default 100); v1: CFQ blkio.weight ×5, BFQ blkio.bfq.weight as is
+  std::vector<IoDeviceLimit> io_devices{};   // applied when non-empty
+  std::optional<int64_t> pids_max{};         // <= 0 means "max"
   // Relative CPU weight under contention, v2 scale 1..10000 (default 100); v1 cpu.shares =
   // weight × 1024 / 100.
-  std::optional<uint32_t> cpu_weight;
+  std::optional<uint32_t> cpu_weight{};
+  // Priority (skb->priority, 0..15; e.g. 1 bulk, 0 best effort, 6 interactive) of the traffic of
+  // the group's sockets on every interface: v1 net_prio.ifpriomap. cgroup v2 has no equivalent.
+  std::optional<uint32_t> net_priority{};
 };
 
 // One reading of a group's counters. A value the kernel does not offer stays empty.
@@ -70,6 +73,9 @@ class Cgroup {
   virtual const std::string& name() const = 0;
   virtual CgroupVersion version() const = 0;
   virtual Status SetLimits(const CgroupLimits& limits) = 0;
+  // The limits in `limits` this group cannot enforce (a controller or file missing on this
+  // kernel), one sentence each; SetLimits skips them silently, so callers report these.
+  virtual std::vector<std::string> Unenforceable(const CgroupLimits& limits) const = 0;
   // The CPU and memory limits in force (cpu_cores/memory_bytes set to 0 when unlimited), e.g. to
   // recover a run's allocation after an agent restart.
   virtual Result<CgroupLimits> ReadLimits() = 0;
@@ -101,6 +107,15 @@ class CgroupManager {
   virtual Result<std::unique_ptr<Cgroup>> Create(const std::string& name) = 0;
   // Opens an existing group (crash recovery). NotFound when it does not exist.
   virtual Result<std::unique_ptr<Cgroup>> Open(const std::string& name) = 0;
+  // Renames a group within its parent (cgroup v1 only: the kernel refuses renames on v2, where this
+  // returns Unsupported). Used to turn a prepared spare group, whose processes already joined it,
+  // into a run's group without migrating anything. On a partial failure the renamed hierarchies
+  // are moved back.
+  virtual Status Rename(const std::string& from, const std::string& to) {
+    (void)from;
+    (void)to;
+    return Status(Code::kUnsupported, "renaming cgroups is not supported here");
+  }
   // Names (relative to the root, "parent/child") of the direct child groups of `parent`.
   virtual Result<std::vector<std::string>> List(const std::string& parent) = 0;
   // A one-line description for logs: version and the hierarchies in use.

@@ -82,7 +82,7 @@ TEST(CgroupV1Files, LimitsStatsAndLayout) {
   EXPECT_EQ(f.Get("cpu/prescient/run-1/cpu.cfs_quota_us"), "150000");
   EXPECT_EQ(f.Get("memory/prescient/run-1/memory.limit_in_bytes"), "268435456");
   EXPECT_EQ(f.Get("memory/prescient/run-1/memory.memsw.limit_in_bytes"), "268435456");  // no swap
-  EXPECT_EQ(f.Get("blkio/prescient/run-1/blkio.bfq.weight"), "50");  // 1..10000 → 10..1000
+  EXPECT_EQ(f.Get("blkio/prescient/run-1/blkio.bfq.weight"), "500");  // BFQ's scale is v2's, capped at 1000
   EXPECT_EQ(f.Get("blkio/prescient/run-1/blkio.throttle.read_bps_device"), "254:0 1048576");
   EXPECT_EQ(f.Get("blkio/prescient/run-1/blkio.throttle.write_iops_device"), "254:0 100");
 
@@ -124,6 +124,48 @@ TEST(CgroupV1Files, LimitsStatsAndLayout) {
   auto listed = (*m)->List("prescient");
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ(*listed, (std::vector<std::string>{"prescient/run-1"}));
+
+  // No net_prio hierarchy here: a network priority cannot be enforced, and the group says so.
+  CgroupLimits prio;
+  prio.net_priority = 6;
+  prio.io_weight = 200;
+  ASSERT_TRUE((*cg)->SetLimits(prio).ok());
+  auto missing = (*cg)->Unenforceable(prio);
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_NE(missing[0].find("net_prio"), std::string::npos) << missing[0];
+
+  // A spare group becomes a run's group by a rename in every hierarchy (v1 only).
+  ASSERT_TRUE((*m)->Create("prescient/spare-1").ok());
+  ASSERT_TRUE((*m)->Rename("prescient/spare-1", "prescient/run-2").ok());
+  for (const char* h : {"memory", "cpu", "cpuacct", "blkio"}) {
+    EXPECT_TRUE(fs::is_directory(f.root() + "/" + h + "/prescient/run-2")) << h;
+    EXPECT_FALSE(fs::exists(f.root() + "/" + h + "/prescient/spare-1")) << h;
+  }
+  EXPECT_EQ((*m)->Rename("prescient/run-2", "other/run-2").code(), Code::kInvalidArgument);
+}
+
+TEST(CgroupV1Files, NetworkPriorityGoesToEveryInterface) {
+  FakeCgroupFs f;
+  for (const char* c : {"memory", "cpu", "cpuacct", "net_prio"}) f.Put(std::string(c) + "/cgroup.procs", "");
+  f.Put("memory/memory.limit_in_bytes", "9223372036854771712\n");
+  f.Put("cpu/cpu.cfs_quota_us", "-1\n");
+  f.Put("cpuacct/cpuacct.usage", "0\n");
+  CgroupOptions o;
+  o.mount_root = f.root();
+  auto m = DetectCgroups(o);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  auto cg = (*m)->Create("prescient/run-1");
+  ASSERT_TRUE(cg.ok()) << cg.status().ToString();
+  f.Put("net_prio/prescient/run-1/net_prio.ifpriomap", "");
+  CgroupLimits l;
+  l.net_priority = 6;
+  EXPECT_TRUE((*cg)->Unenforceable(l).empty());
+  ASSERT_TRUE((*cg)->SetLimits(l).ok());
+  // A plain file keeps the last of the per-interface writes ("<ifname> 6").
+  std::string map = f.Get("net_prio/prescient/run-1/net_prio.ifpriomap");
+  ASSERT_GE(map.size(), 2u);
+  EXPECT_EQ(map.substr(map.size() - 2), " 6") << map;
+  EXPECT_EQ((*cg)->ProcsFiles().size(), 4u) << "the child joins net_prio too";
 }
 
 TEST(CgroupV2Files, LimitsStatsAndControllerDelegation) {
@@ -184,6 +226,13 @@ TEST(CgroupV2Files, LimitsStatsAndControllerDelegation) {
   EXPECT_EQ(st->io_read_bytes, 10u);
   EXPECT_EQ(st->io_write_bytes, 20u);
   EXPECT_EQ((*cg)->ProcsFiles(), (std::vector<std::string>{f.root() + "/prescient/run-2/cgroup.procs"}));
+
+  CgroupLimits net;
+  net.net_priority = 1;
+  auto missing = (*cg)->Unenforceable(net);
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_NE(missing[0].find("cgroup v2 has no net_prio"), std::string::npos) << missing[0];
+  EXPECT_EQ((*m)->Rename("prescient/run-2", "prescient/run-3").code(), Code::kUnsupported);
 }
 
 TEST(CgroupDetect, V2WithoutMemoryAndCpuFallsBackToV1OrFails) {

@@ -27,6 +27,7 @@ class FakeCgroup : public Cgroup {
     ++set_limits_calls;
     return Status::Ok();
   }
+  std::vector<std::string> Unenforceable(const CgroupLimits&) const override { return unenforceable; }
   Result<CgroupLimits> ReadLimits() override {
     std::lock_guard<std::mutex> g(mu);
     return limits;
@@ -66,6 +67,7 @@ class FakeCgroup : public Cgroup {
   std::vector<int> signals;
   int set_limits_calls = 0;
   bool destroyed = false;
+  std::vector<std::string> unenforceable;
 
  private:
   std::string name_;

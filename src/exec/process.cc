@@ -205,17 +205,20 @@ void WritePidTo(const char* path, int errfd) {
   ::close(fd);
 }
 
-[[noreturn]] void RunChild(const ChildPlan& p, int errfd, int in_fd, int out_fd, int err_fd) {
-  // Default signal state: the parent may block or ignore signals (SIGPIPE especially).
+// The first steps of every child: default signal state (the parent may block or ignore signals,
+// SIGPIPE especially), its own session, and its cgroups.
+void PrepareChild(const std::vector<std::string>& procs_files, int errfd) {
   sigset_t all;
   sigemptyset(&all);
   ::sigprocmask(SIG_SETMASK, &all, nullptr);
   for (int s = 1; s < NSIG; ++s)
     if (s != SIGKILL && s != SIGSTOP) ::signal(s, SIG_DFL);
-
   if (::setsid() < 0) ChildFail(errfd, kStepSetsid);
-  for (const auto& f : p.procs_files) WritePidTo(f.c_str(), errfd);
+  for (const auto& f : procs_files) WritePidTo(f.c_str(), errfd);
+}
 
+// The rest, after PrepareChild: sandbox, working directory, ids, stdio, exec.
+[[noreturn]] void RunPreparedChild(const ChildPlan& p, int errfd, int in_fd, int out_fd, int err_fd) {
   if (p.sandbox) {
     int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (p.unshare_net ? CLONE_NEWNET : 0);
     if (::unshare(flags) != 0) ChildFail(errfd, kStepUnshare);
@@ -267,6 +270,111 @@ void WritePidTo(const char* path, int errfd) {
   if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) ChildFail(errfd, kStepDup);
   ::execve(p.exe.c_str(), p.argv.data(), p.envp.data());
   ChildFail(errfd, kStepExec);
+}
+
+[[noreturn]] void RunChild(const ChildPlan& p, int errfd, int in_fd, int out_fd, int err_fd) {
+  PrepareChild(p.procs_files, errfd);
+  RunPreparedChild(p, errfd, in_fd, out_fd, err_fd);
+}
+
+// ---------------------------------------------------------------- plan encoding (prestarted children)
+
+// What a prestarted child needs of a ChildPlan (no sandbox), as length-prefixed fields.
+void PutU64(std::string* out, uint64_t v) { out->append(reinterpret_cast<const char*>(&v), sizeof v); }
+void PutStr(std::string* out, const std::string& s) {
+  PutU64(out, s.size());
+  out->append(s);
+}
+void PutStrs(std::string* out, const std::vector<std::string>& v) {
+  PutU64(out, v.size());
+  for (const auto& s : v) PutStr(out, s);
+}
+
+std::string EncodePlan(const ChildPlan& p) {
+  std::string out;
+  PutStr(&out, p.exe);
+  PutStrs(&out, p.args);
+  PutStrs(&out, p.envs);
+  PutStr(&out, p.working_dir);
+  PutU64(&out, p.set_ids ? 1 : 0);
+  PutU64(&out, p.uid);
+  PutU64(&out, p.gid);
+  PutU64(&out, p.groups.size());
+  for (gid_t g : p.groups) PutU64(&out, g);
+  return out;
+}
+
+class PlanReader {
+ public:
+  explicit PlanReader(const std::string& data) : d_(data) {}
+  bool U64(uint64_t* v) {
+    if (d_.size() - pos_ < sizeof *v) return false;
+    std::memcpy(v, d_.data() + pos_, sizeof *v);
+    pos_ += sizeof *v;
+    return true;
+  }
+  bool Str(std::string* s) {
+    uint64_t n;
+    if (!U64(&n) || d_.size() - pos_ < n) return false;
+    s->assign(d_, pos_, n);
+    pos_ += n;
+    return true;
+  }
+  bool Strs(std::vector<std::string>* v) {
+    uint64_t n;
+    if (!U64(&n) || n > d_.size()) return false;
+    v->resize(n);
+    for (auto& s : *v)
+      if (!Str(&s)) return false;
+    return true;
+  }
+
+ private:
+  const std::string& d_;
+  size_t pos_ = 0;
+};
+
+bool DecodePlan(const std::string& data, ChildPlan* p) {
+  PlanReader r(data);
+  uint64_t set_ids, uid, gid, ngroups;
+  if (!r.Str(&p->exe) || !r.Strs(&p->args) || !r.Strs(&p->envs) || !r.Str(&p->working_dir) || !r.U64(&set_ids) ||
+      !r.U64(&uid) || !r.U64(&gid) || !r.U64(&ngroups) || ngroups > 65536)
+    return false;
+  p->set_ids = set_ids != 0;
+  p->uid = static_cast<uid_t>(uid);
+  p->gid = static_cast<gid_t>(gid);
+  for (uint64_t i = 0; i < ngroups; ++i) {
+    uint64_t g;
+    if (!r.U64(&g)) return false;
+    p->groups.push_back(static_cast<gid_t>(g));
+  }
+  for (auto& a : p->args) p->argv.push_back(a.data());
+  p->argv.push_back(nullptr);
+  for (auto& e : p->envs) p->envp.push_back(e.data());
+  p->envp.push_back(nullptr);
+  return true;
+}
+
+// Reads until EOF (the parent closes its end after writing the plan).
+bool ReadAllFd(int fd, std::string* out) {
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      out->append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n == 0) return true;
+    if (errno != EINTR) return false;
+  }
+}
+
+size_t ThreadCount() {
+  auto st = ReadTextFile("/proc/self/status");
+  if (!st.ok()) return 0;
+  auto pos = st->find("\nThreads:");
+  if (pos == std::string::npos) return 0;
+  return static_cast<size_t>(std::strtoul(st->c_str() + pos + 9, nullptr, 10));
 }
 
 // ---------------------------------------------------------------- the parent side
@@ -418,10 +526,228 @@ int64_t OwnRssBytes() {
   return n == 2 ? resident * static_cast<int64_t>(::sysconf(_SC_PAGESIZE)) : 0;
 }
 
+class RealPrestarted : public PrestartedChild {
+ public:
+  RealPrestarted(pid_t pid, int plan_fd, int err_fd, int out_fd, int errout_fd, int64_t fork_rss)
+      : pid_(pid), plan_fd_(plan_fd), err_fd_(err_fd), out_fd_(out_fd), errout_fd_(errout_fd), fork_rss_(fork_rss) {}
+  ~RealPrestarted() override {
+    for (int fd : {plan_fd_, err_fd_, out_fd_, errout_fd_})
+      if (fd >= 0) ::close(fd);
+    if (pid_ > 0) {
+      // Unused: it exits on EOF of its plan pipe; make sure and reap it.
+      ::kill(pid_, SIGKILL);
+      int st;
+      while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
+  pid_t pid() const override { return pid_; }
+  // Hands the fds and the pid over to the caller (who then owns the child).
+  void Release(pid_t* pid, int* plan_fd, int* err_fd, int* out_fd, int* errout_fd, int64_t* fork_rss) {
+    *pid = pid_;
+    *plan_fd = plan_fd_;
+    *err_fd = err_fd_;
+    *out_fd = out_fd_;
+    *errout_fd = errout_fd_;
+    *fork_rss = fork_rss_;
+    pid_ = -1;
+    plan_fd_ = err_fd_ = out_fd_ = errout_fd_ = -1;
+  }
+
+ private:
+  pid_t pid_;
+  int plan_fd_, err_fd_, out_fd_, errout_fd_;
+  int64_t fork_rss_;
+};
+
+// Reads the child's error report: OK once exec succeeded (the CLOEXEC pipe closed without data).
+Status AwaitExec(pid_t pid, int ep_read, const std::string& exe, const std::string& working_dir) {
+  ChildError ce{};
+  ssize_t n;
+  do {
+    n = ::read(ep_read, &ce, sizeof ce);
+  } while (n < 0 && errno == EINTR);
+  ::close(ep_read);
+  if (n != static_cast<ssize_t>(sizeof ce)) return Status::Ok();
+  int status;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  std::string what = std::string("starting ") + exe + ": " + StepName(ce.step) + " failed";
+  if (ce.step == kStepChdir) what += " (" + working_dir + ")";
+  Code code = (ce.step == kStepExec && ce.err == ENOENT) ? Code::kNotFound : Code::kInternal;
+  return Status(code, ErrnoText(what, ce.err));
+}
+
 class RealLauncher : public ProcessLauncher {
  public:
   Result<std::unique_ptr<Process>> Start(const ProcessSpec& spec) override {
     ChildPlan p;
+    if (Status s = BuildPlan(spec, &p); !s.ok()) return s;
+    int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devnull < 0) return InternalError(ErrnoText("open /dev/null", errno));
+    int outp[2], errp[2], ep[2];
+    if (::pipe2(outp, O_CLOEXEC) != 0) {
+      ::close(devnull);
+      return InternalError(ErrnoText("pipe", errno));
+    }
+    if (::pipe2(errp, O_CLOEXEC) != 0) {
+      ::close(devnull);
+      ::close(outp[0]);
+      ::close(outp[1]);
+      return InternalError(ErrnoText("pipe", errno));
+    }
+    if (::pipe2(ep, O_CLOEXEC) != 0) {
+      for (int fd : {devnull, outp[0], outp[1], errp[0], errp[1]}) ::close(fd);
+      return InternalError(ErrnoText("pipe", errno));
+    }
+    std::unique_ptr<RotatingLog> log;
+    if (Status s = OpenLog(spec, &log); !s.ok()) {
+      for (int fd : {devnull, outp[0], outp[1], errp[0], errp[1], ep[0], ep[1]}) ::close(fd);
+      return s;
+    }
+
+    const int64_t fork_rss = OwnRssBytes();
+    pid_t pid = ::fork();
+    if (pid < 0) {
+      int err = errno;
+      for (int fd : {devnull, outp[0], outp[1], errp[0], errp[1], ep[0], ep[1]}) ::close(fd);
+      return InternalError(ErrnoText("fork", err));
+    }
+    if (pid == 0) RunChild(p, ep[1], devnull, outp[1], errp[1]);
+
+    for (int fd : {devnull, outp[1], errp[1], ep[1]}) ::close(fd);
+    if (Status s = AwaitExec(pid, ep[0], p.exe, spec.working_dir); !s.ok()) {
+      ::close(outp[0]);
+      ::close(errp[0]);
+      return s;
+    }
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    return std::unique_ptr<Process>(
+        new RealProcess(pid, pidfd, outp[0], errp[0], std::move(log), spec.tail_bytes, fork_rss));
+  }
+
+  Result<std::unique_ptr<PrestartedChild>> Prestart(const std::vector<std::string>& procs_files) override {
+    if (size_t n = ThreadCount(); n != 1)
+      return Status(Code::kUnsupported, "prestarting a child needs a single-threaded process (this one has " +
+                                            std::to_string(n) + " threads)");
+    int fds[10];
+    int* planp = fds;      // plan: parent writes [1], child reads [0]
+    int* ep = fds + 2;     // exec errors: child writes [1]
+    int* outp = fds + 4;
+    int* errp = fds + 6;
+    int* readyp = fds + 8;  // one byte once the child is in its groups
+    int made = 0;
+    for (; made < 5; ++made)
+      if (::pipe2(fds + 2 * made, O_CLOEXEC) != 0) break;
+    int devnull = made == 5 ? ::open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
+    if (devnull < 0) {
+      int err = errno;
+      for (int i = 0; i < 2 * made; ++i) ::close(fds[i]);
+      return InternalError(ErrnoText("pipe or /dev/null for a prestarted child", err));
+    }
+    const int64_t fork_rss = OwnRssBytes();
+    pid_t pid = ::fork();
+    if (pid < 0) {
+      int err = errno;
+      for (int fd : fds) ::close(fd);
+      ::close(devnull);
+      return InternalError(ErrnoText("fork", err));
+    }
+    if (pid == 0) {
+      // A copy of a single-threaded process: the allocator is safe to use here.
+      for (int fd : {planp[1], ep[0], outp[0], errp[0], readyp[0]}) ::close(fd);
+      PrepareChild(procs_files, ep[1]);
+      char one = 1;
+      if (::write(readyp[1], &one, 1) != 1) ::_exit(127);
+      ::close(readyp[1]);
+      std::string data;
+      ChildPlan plan;
+      if (!ReadAllFd(planp[0], &data) || data.empty()) ::_exit(0);  // never used
+      if (!DecodePlan(data, &plan)) {
+        errno = EINVAL;
+        ChildFail(ep[1], kStepExec);
+      }
+      ::close(planp[0]);
+      RunPreparedChild(plan, ep[1], devnull, outp[1], errp[1]);
+    }
+    for (int fd : {planp[0], ep[1], outp[1], errp[1], readyp[1], devnull}) ::close(fd);
+    // Wait until the child is in its groups: the caller may rename them next.
+    char one = 0;
+    ssize_t n;
+    do {
+      n = ::read(readyp[0], &one, 1);
+    } while (n < 0 && errno == EINTR);
+    ::close(readyp[0]);
+    auto child = std::make_unique<RealPrestarted>(pid, planp[1], ep[0], outp[0], errp[0], fork_rss);
+    if (n != 1) {
+      // It failed before joining (or while): its error report is on the exec-error pipe.
+      pid_t p;
+      int plan_fd, ep_read, out_fd, err_fd;
+      int64_t rss;
+      child->Release(&p, &plan_fd, &ep_read, &out_fd, &err_fd, &rss);
+      for (int fd : {plan_fd, out_fd, err_fd}) ::close(fd);
+      Status s = AwaitExec(p, ep_read, "a prestarted child", "");
+      if (!s.ok()) return s;  // reaped by AwaitExec
+      int st;
+      while (::waitpid(p, &st, 0) < 0 && errno == EINTR) {
+      }
+      return InternalError("the prestarted child " + std::to_string(p) + " exited before joining its cgroups");
+    }
+    return std::unique_ptr<PrestartedChild>(std::move(child));
+  }
+
+  Result<std::unique_ptr<Process>> StartPrestarted(const ProcessSpec& spec,
+                                                   std::unique_ptr<PrestartedChild> child) override {
+    auto* pre = dynamic_cast<RealPrestarted*>(child.get());
+    if (!pre) return InvalidArgument("not a child prestarted by this launcher");
+    if (spec.sandbox) return InvalidArgument("a prestarted child cannot be sandboxed");
+    ChildPlan p;
+    if (Status s = BuildPlan(spec, &p); !s.ok()) return s;  // `child` is killed on return
+    std::unique_ptr<RotatingLog> log;
+    if (Status s = OpenLog(spec, &log); !s.ok()) return s;
+    pid_t pid;
+    int plan_fd, ep_read, out_fd, err_fd;
+    int64_t fork_rss;
+    pre->Release(&pid, &plan_fd, &ep_read, &out_fd, &err_fd, &fork_rss);
+    std::string data = EncodePlan(p);
+    size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = ::write(plan_fd, data.data() + off, data.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+    ::close(plan_fd);
+    if (off != data.size()) {
+      ::kill(pid, SIGKILL);
+      int st;
+      while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+      }
+      ::close(ep_read);
+      ::close(out_fd);
+      ::close(err_fd);
+      return InternalError("the prestarted child " + std::to_string(pid) + " went away before its command was sent");
+    }
+    if (Status s = AwaitExec(pid, ep_read, p.exe, spec.working_dir); !s.ok()) {
+      ::close(out_fd);
+      ::close(err_fd);
+      return s;
+    }
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    return std::unique_ptr<Process>(
+        new RealProcess(pid, pidfd, out_fd, err_fd, std::move(log), spec.tail_bytes, fork_rss));
+  }
+
+ private:
+  static Status OpenLog(const ProcessSpec& spec, std::unique_ptr<RotatingLog>* log) {
+    if (spec.log_path.empty()) return Status::Ok();
+    *log = std::make_unique<RotatingLog>(spec.log_path, spec.log_max_bytes, spec.log_keep);
+    return (*log)->Open();
+  }
+
+  // Everything the child needs, computed before fork so the child only makes system calls.
+  static Status BuildPlan(const ProcessSpec& spec, ChildPlan* out) {
+    ChildPlan& p = *out;
     if (!spec.shell_command.empty() && !spec.argv.empty())
       return InvalidArgument("process spec has both a shell command and an argv");
     if (spec.shell_command.empty() && spec.argv.empty()) return InvalidArgument("process spec has no command");
@@ -503,62 +829,7 @@ class RealLauncher : public ProcessLauncher {
       }
     }
 
-    int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (devnull < 0) return InternalError(ErrnoText("open /dev/null", errno));
-    int outp[2], errp[2], ep[2];
-    if (::pipe2(outp, O_CLOEXEC) != 0) {
-      ::close(devnull);
-      return InternalError(ErrnoText("pipe", errno));
-    }
-    if (::pipe2(errp, O_CLOEXEC) != 0) {
-      ::close(devnull);
-      ::close(outp[0]);
-      ::close(outp[1]);
-      return InternalError(ErrnoText("pipe", errno));
-    }
-    if (::pipe2(ep, O_CLOEXEC) != 0) {
-      for (int fd : {devnull, outp[0], outp[1], errp[0], errp[1]}) ::close(fd);
-      return InternalError(ErrnoText("pipe", errno));
-    }
-    std::unique_ptr<RotatingLog> log;
-    if (!spec.log_path.empty()) {
-      log = std::make_unique<RotatingLog>(spec.log_path, spec.log_max_bytes, spec.log_keep);
-      if (Status s = log->Open(); !s.ok()) {
-        for (int fd : {devnull, outp[0], outp[1], errp[0], errp[1], ep[0], ep[1]}) ::close(fd);
-        return s;
-      }
-    }
-
-    const int64_t fork_rss = OwnRssBytes();
-    pid_t pid = ::fork();
-    if (pid < 0) {
-      int err = errno;
-      for (int fd : {devnull, outp[0], outp[1], errp[0], errp[1], ep[0], ep[1]}) ::close(fd);
-      return InternalError(ErrnoText("fork", err));
-    }
-    if (pid == 0) RunChild(p, ep[1], devnull, outp[1], errp[1]);
-
-    for (int fd : {devnull, outp[1], errp[1], ep[1]}) ::close(fd);
-    ChildError ce{};
-    ssize_t n;
-    do {
-      n = ::read(ep[0], &ce, sizeof ce);
-    } while (n < 0 && errno == EINTR);
-    ::close(ep[0]);
-    if (n == static_cast<ssize_t>(sizeof ce)) {
-      int status;
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      ::close(outp[0]);
-      ::close(errp[0]);
-      std::string what = std::string("starting ") + p.exe + ": " + StepName(ce.step) + " failed";
-      if (ce.step == kStepChdir) what += " (" + spec.working_dir + ")";
-      Code code = (ce.step == kStepExec && ce.err == ENOENT) ? Code::kNotFound : Code::kInternal;
-      return Status(code, ErrnoText(what, ce.err));
-    }
-    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    return std::unique_ptr<Process>(
-        new RealProcess(pid, pidfd, outp[0], errp[0], std::move(log), spec.tail_bytes, fork_rss));
+    return Status::Ok();
   }
 };
 

@@ -89,12 +89,38 @@ class Process {
   virtual void FinishOutput() = 0;
 };
 
+// A child forked ahead of time that has already joined its cgroups and waits to be told what to
+// run. Joining is the slow part of a start on cgroup v1: each migration into a group waits for an
+// RCU grace period (10-40 ms measured here), so a supervisor that knows the group in advance pays
+// it before the command is due (see the agent's warm shims). Destroying an unused one kills and
+// reaps the child.
+class PrestartedChild {
+ public:
+  virtual ~PrestartedChild() = default;
+  virtual pid_t pid() const = 0;
+};
+
 class ProcessLauncher {
  public:
   virtual ~ProcessLauncher() = default;
   // Starts the process. Errors name the step that failed in the child (cgroup join, sandbox
   // mount, chdir, setuid, exec) and its errno.
   virtual Result<std::unique_ptr<Process>> Start(const ProcessSpec& spec) = 0;
+  // Forks a child that joins `cgroup_procs_files` now and waits. The calling process must be
+  // single-threaded (the child decodes its instructions with the allocator); Unsupported
+  // otherwise.
+  virtual Result<std::unique_ptr<PrestartedChild>> Prestart(const std::vector<std::string>& cgroup_procs_files) {
+    (void)cgroup_procs_files;
+    return Status(Code::kUnsupported, "this launcher cannot prestart children");
+  }
+  // Starts `spec` in a prestarted child (spec.cgroup_procs_files is ignored: the child is already
+  // in its groups; sandboxes are not supported). The child is consumed either way.
+  virtual Result<std::unique_ptr<Process>> StartPrestarted(const ProcessSpec& spec,
+                                                           std::unique_ptr<PrestartedChild> child) {
+    (void)spec;
+    (void)child;
+    return Status(Code::kUnsupported, "this launcher cannot prestart children");
+  }
 };
 
 // fork/exec on this machine.

@@ -12,34 +12,16 @@
 #include <sstream>
 #include <thread>
 
+#include "exec/test_files.h"
+
 namespace prescient::exec {
 namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "prescient-exec-test-XXXXXX").string();
-    path_ = ::mkdtemp(t.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string Slurp(const std::string& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using exec::testing::Slurp;
+using exec::testing::TempDir;
 
 // Processes of process group `pgid` that are not zombies (from /proc/<pid>/stat).
 int LiveMembers(pid_t pgid) {
