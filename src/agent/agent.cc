@@ -1,5 +1,7 @@
 #include "agent/agent.h"
 
+#include <utility>
+
 #include "api/constants.h"
 #include "kube/informer.h"
 
@@ -21,6 +23,7 @@ Agent::Agent(AgentOptions options, kube::Client* client, RunApi* api, ExecEnv* e
 Agent::~Agent() = default;
 
 void Agent::Push(Event e) {
+  e.at = clock_->Monotonic();
   {
     std::lock_guard<std::mutex> l(mu_);
     events_.push_back(std::move(e));
@@ -38,6 +41,13 @@ Status Agent::Run() {
   Heartbeat heartbeat(opt_.identity.ns, opt_.identity.instance, api_, clock_);
   GuestSizer sizer(opt_.identity.ns, opt_.identity.instance, api_, exec_);
 
+  ctl.SetWakeup([this] {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      woken_ = true;
+    }
+    cv_.notify_one();
+  });
   // Exactly-once: resolve what the previous incarnation left before looking at any event.
   ctl.Recover();
 
@@ -75,17 +85,20 @@ Status Agent::Run() {
       }
     }
     std::deque<Event> batch;
+    bool woken = false;
     {
       std::unique_lock<std::mutex> l(mu_);
       auto wait = std::max(std::chrono::steady_clock::duration(0), next_tick - clock_->Monotonic());
-      cv_.wait_for(l, wait, [&] { return !events_.empty() || (stop_ && !drain_deadline); });
+      cv_.wait_for(l, wait, [&] { return !events_.empty() || woken_ || (stop_ && !drain_deadline); });
       batch.swap(events_);
+      woken = std::exchange(woken_, false);
     }
+    if (woken) ctl.CollectWarmUps();
     for (Event& e : batch) {
       if (e.deleted)
         ctl.OnRunDeleted(e.obj);
       else
-        ctl.OnRun(e.obj);
+        ctl.OnRun(e.obj, e.at);
     }
     auto now = clock_->Monotonic();
     // Sampling and reports run on their own schedule, not on every event (events are frequent:

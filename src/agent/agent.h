@@ -45,6 +45,7 @@ class Agent {
   struct Event {
     bool deleted = false;
     nlohmann::json obj;
+    std::chrono::steady_clock::time_point at{};  // when the watch event reached us
   };
   void Push(Event e);
 
@@ -59,6 +60,7 @@ class Agent {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Event> events_;
+  bool woken_ = false;  // a helper thread finished work for the loop (dependency warm-up)
   std::atomic<bool> stop_{false};
 };
 

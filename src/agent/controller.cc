@@ -55,6 +55,11 @@ struct RunController::Active {
   RunResult result;
   Backoff backoff;
   SteadyTp next_attempt{};
+  // Claimed, dependencies warming up off the loop thread; launched when `warmup` is ready.
+  bool warming = false;
+  std::optional<RunView> pending_run;
+  std::optional<LaunchTiming> timing;
+  std::future<void> warmup;
   explicit Active(const BackoffPolicy& p) : backoff(p) {}
 };
 
@@ -116,8 +121,8 @@ Result<json> RunController::WriteStatus(const std::string& ns, const std::string
   return last;
 }
 
-void RunController::OnRun(const json& obj) {
-  SteadyTp received = clock_->Monotonic();
+void RunController::OnRun(const json& obj, std::optional<SteadyTp> event_at) {
+  SteadyTp received = event_at.value_or(clock_->Monotonic());
   auto run = ParseRun(obj);
   if (run.ok()) {
     HandleParsed(obj, *run, received);
@@ -146,6 +151,10 @@ void RunController::OnRunDeleted(const json& obj) {
   auto it = active_.find(md->uid);
   if (it == active_.end() || it->second->finishing) return;
   Active& a = *it->second;
+  if (a.warming) {
+    a.cancelled = true;  // CollectWarmUps finishes it instead of launching
+    return;
+  }
   if (!a.term_sent) {
     RunLog(a.ns, a.name).Info("CommandRun deleted while running: stopping the command");
     a.cancelled = true;
@@ -161,6 +170,13 @@ void RunController::HandleParsed(const json& obj, const RunView& run, SteadyTp r
   if (it != active_.end() && !it->second->finishing) {
     local.active = true;
     local.applied = it->second->applied;
+    if (it->second->warming) {
+      // Not launched yet: the launch uses the newest allocation, or does not happen once deleted.
+      if (run.allocation && it->second->pending_run) it->second->pending_run->allocation = run.allocation;
+      if (run.deleting) it->second->cancelled = true;
+      it->second->obj = obj;
+      return;
+    }
     // Keep the newest object so the next write carries a fresh resourceVersion.
     it->second->obj = obj;
   }
@@ -227,10 +243,15 @@ void RunController::ClaimAndStart(json obj, const RunView& run, SteadyTp receive
   e.agent_pid = self_.pid;
   e.boot_id = self_.boot_id;
   e.timeout_seconds = run.timeout_seconds;
+  LaunchTiming timing;
+  timing.received = received;
+  SteadyTp t_journal = clock_->Monotonic();
+  timing.queue_ms = Seconds(t_journal - received) * 1000;
   if (auto st = PutJournal(e); !st.ok()) {
     log.Error("cannot journal the claim; not claiming", {{"error", st.ToString()}});
     return;
   }
+  timing.journal_ms = Seconds(clock_->Monotonic() - t_journal) * 1000;
   Claim claim;
   claim.instance = self_.instance;
   claim.claimed_at = FormatRfc3339(clock_->Now());
@@ -247,11 +268,13 @@ void RunController::ClaimAndStart(json obj, const RunView& run, SteadyTp receive
     if (r.ok()) {
       // No journal write here: the API now records the claim, and recovery recognises it as ours
       // by the pid and boot ID journaled in the Claiming entry (one fsync less before exec).
+      timing.claim_ms += Seconds(clock_->Monotonic() - t0) * 1000;
       log.Info("claimed", {{"resourceVersion", (*r)["metadata"].value("resourceVersion", "")}});
       auto claimed = ParseRun(*r);
-      StartClaimed(*r, claimed.ok() ? *claimed : current, e, received);
+      StartClaimed(*r, claimed.ok() ? *claimed : current, e, timing);
       return;
     }
+    timing.claim_ms += Seconds(clock_->Monotonic() - t0) * 1000;
     if (r.status().code() != Code::kConflict) {
       // The claim may or may not have landed: recovery decides from what the API shows.
       log.Warn("claim write failed; resolving later", {{"error", r.status().ToString()}});
@@ -280,8 +303,7 @@ void RunController::ClaimAndStart(json obj, const RunView& run, SteadyTp receive
 }
 
 void RunController::StartClaimed(const json& obj, const RunView& run, JournalEntry e,
-                                 std::optional<SteadyTp> received) {
-  auto log = RunLog(run.ns, run.name);
+                                 std::optional<LaunchTiming> timing) {
   auto a = std::make_unique<Active>(opt_.final_backoff);
   a->uid = run.uid;
   a->ns = run.ns;
@@ -297,31 +319,97 @@ void RunController::StartClaimed(const json& obj, const RunView& run, JournalEnt
     return;
   }
   if (!run.dependencies.empty()) {
-    auto checks = exec_->WarmUp(run.dependencies);
+    // Warm-up (DNS + TCP connect, seconds when a dependency is slow) runs off the loop thread; the
+    // launch continues in CollectWarmUps once it is done.
+    ref.warming = true;
+    ref.pending_run = run;
+    ref.timing = timing;
+    warmup_queue_.push_back(run.uid);
+    StartQueuedWarmUps();
+    return;
+  }
+  ref.pending_conditions.push_back({"DependenciesReady", "True", "NoDependencies", "no dependencies to warm up"});
+  LaunchClaimed(ref, run, timing);
+}
+
+void RunController::StartQueuedWarmUps() {
+  while (warmups_running_ < std::max(1, opt_.max_concurrent_warmups) && !warmup_queue_.empty()) {
+    std::string uid = warmup_queue_.front();
+    warmup_queue_.pop_front();
+    auto it = active_.find(uid);
+    if (it == active_.end() || !it->second->warming) continue;
+    Active& a = *it->second;
+    ExecEnv* exec = exec_;
+    std::vector<Dependency> deps = a.pending_run->dependencies;
+    std::function<void()> wake = wake_;
+    std::shared_ptr<WarmUpResults> results = warmup_results_;
+    // The result goes to the mailbox before the wake-up, so the woken loop always finds it.
+    a.warmup = std::async(std::launch::async, [exec, deps, wake, results, uid]() {
+      auto checks = exec->WarmUp(deps);
+      {
+        std::lock_guard<std::mutex> l(results->mu);
+        results->done[uid] = std::move(checks);
+      }
+      if (wake) wake();
+    });
+    ++warmups_running_;
+  }
+}
+
+void RunController::CollectWarmUps() {
+  std::map<std::string, std::vector<DependencyCheck>> done;
+  {
+    std::lock_guard<std::mutex> l(warmup_results_->mu);
+    done.swap(warmup_results_->done);
+  }
+  for (auto& [uid, checks] : done) {
+    --warmups_running_;
+    auto it = active_.find(uid);
+    if (it == active_.end() || !it->second->warming) continue;
+    Active& ref = *it->second;
+    ref.warmup.get();  // the thread has delivered; join it
+    ref.warming = false;
+    RunView run = *ref.pending_run;
+    ref.pending_run.reset();
+    auto log = RunLog(run.ns, run.name);
     bool ok = checks.size() == run.dependencies.size() &&
               std::all_of(checks.begin(), checks.end(), [](const DependencyCheck& c) { return c.ok; });
     Condition c{"DependenciesReady", ok ? "True" : "False", ok ? "Resolved" : "DependencyFailed",
                 DependencyMessage(checks)};
     ref.pending_conditions.push_back(c);
+    if (ref.cancelled) {
+      RunResult r;
+      r.reason = "Error";
+      r.message = "cancelled: the CommandRun was deleted before the command started";
+      Finish(ref, r);
+      continue;
+    }
     if (!ok) {
       log.Warn("dependency warm-up failed", {{"message", c.message}});
       RunResult r;
       r.reason = "DependencyFailed";
       r.message = c.message;
       Finish(ref, r);
-      return;
+      continue;
     }
     log.Info("dependencies ready", {{"message", c.message}});
-  } else {
-    ref.pending_conditions.push_back({"DependenciesReady", "True", "NoDependencies", "no dependencies to warm up"});
+    LaunchClaimed(ref, run, ref.timing);
   }
+  StartQueuedWarmUps();
+}
 
-  // The launch record the ExecEnv writes durably before starting the shim stands for the
-  // journal's Launching state (DecideRecovery treats Claiming + launch record as Launching).
+void RunController::LaunchClaimed(Active& ref, const RunView& run, std::optional<LaunchTiming> timing) {
+  auto log = RunLog(run.ns, run.name);
+  std::optional<SteadyTp> received;
+  if (timing) received = timing->received;
+  JournalEntry e = ref.entry;
+  // No journal write before the launch: the run's cgroup is the launch mark (DecideRecovery).
   e.applied = *run.allocation;
   ref.entry = e;
   LaunchSpec spec{run.uid, run.ns, run.name, run.Argv(), run.env, run.working_dir, *run.allocation};
+  SteadyTp t_launch = clock_->Monotonic();
   auto launched = exec_->Launch(spec);
+  double launch_ms = Seconds(clock_->Monotonic() - t_launch) * 1000;
   if (!launched.ok()) {
     log.Error("launch failed", {{"error", launched.status().ToString()}});
     RunResult r;
@@ -341,14 +429,32 @@ void RunController::StartClaimed(const json& obj, const RunView& run, JournalEnt
   ref.applied = *run.allocation;
   ref.started_mono = clock_->Monotonic();
   ref.force_report = true;
+  if (launched->unenforced.empty()) {
+    ref.pending_conditions.push_back(
+        {"LimitsEnforced", "True", "Enforced", "the allocation is enforced by cgroup " + launched->cgroup});
+  } else {
+    std::string msg;
+    for (const auto& u : launched->unenforced) msg += (msg.empty() ? "" : "; ") + u;
+    log.Warn("parts of the allocation cannot be enforced on this guest", {{"unenforced", msg}});
+    ref.pending_conditions.push_back({"LimitsEnforced", "False", "PartiallyEnforced",
+                                      "CPU and memory are enforced; not enforced: " + msg});
+  }
   if (auto st = PutJournal(e); !st.ok()) {
     // The command runs; if we die now recovery sees Launching + a live cgroup and reattaches.
     log.Error("cannot journal the running state", {{"error", st.ToString()}});
   }
-  log.Info("started", {{"cgroup", e.cgroup},
-                       {"shimPid", e.shim_pid},
-                       {"argv0", spec.argv.empty() ? "" : spec.argv[0]},
-                       {"eventToShimMs", to_exec_ms}});
+  json fields = {{"cgroup", e.cgroup}, {"shimPid", e.shim_pid}, {"argv0", spec.argv.empty() ? "" : spec.argv[0]}};
+  if (timing) {
+    // Where the time from the watch event to the shim went (agent_bench reads these).
+    auto event_wall = clock_->Now() - std::chrono::duration_cast<std::chrono::system_clock::duration>(clock_->Monotonic() - timing->received);
+    fields["eventUnixNs"] = std::chrono::duration_cast<std::chrono::nanoseconds>(event_wall.time_since_epoch()).count();
+    fields["eventToShimMs"] = to_exec_ms;
+    fields["queueMs"] = timing->queue_ms;
+    fields["journalMs"] = timing->journal_ms;
+    fields["claimMs"] = timing->claim_ms;
+    fields["launchMs"] = launch_ms;
+  }
+  log.Info("started", fields);
 }
 
 void RunController::ApplyGrowth(Active& a, const RunView& run) {
@@ -620,7 +726,9 @@ void RunController::ResolveEntry(const JournalEntry& e) {
   }
   unresolved_.erase(e.uid);
   in.launch_recorded = exec_->LaunchRecorded(e.uid);
-  bool started = e.state == JournalState::kLaunching || e.state == JournalState::kRunning || in.launch_recorded;
+  // Every unfinished entry is probed for launch marks: a Claiming entry may have launched (the
+  // launch itself writes no journal entry; see DecideRecovery).
+  bool started = e.state != JournalState::kFinished && e.state != JournalState::kReported;
   std::optional<ExitRecord> exit = started ? exec_->PollExit(e.uid) : std::nullopt;
   in.exit_record = exit.has_value();
   in.cgroup_exists = started && exec_->CgroupExists(e.uid);
@@ -713,10 +821,11 @@ void RunController::Tick() {
     Active& a = *it->second;
     if (a.finishing) {
       if (now >= a.next_attempt) TryFinal(a);
-    } else {
+    } else if (!a.warming) {
       SampleAndReport(a);
     }
   }
+  CollectWarmUps();
   if (!unresolved_.empty() && now >= next_unresolved_attempt_) {
     next_unresolved_attempt_ = now + std::chrono::seconds(2);
     std::vector<std::string> pending(unresolved_.begin(), unresolved_.end());
@@ -735,6 +844,11 @@ void RunController::Tick() {
 bool RunController::FinalsFlushed() const {
   return std::none_of(active_.begin(), active_.end(), [](const auto& kv) { return kv.second->finishing; }) &&
          unresolved_.empty();
+}
+
+size_t RunController::WarmingCount() const {
+  return static_cast<size_t>(
+      std::count_if(active_.begin(), active_.end(), [](const auto& kv) { return kv.second->warming; }));
 }
 
 size_t RunController::RunningCount() const {

@@ -4,19 +4,23 @@
 // interfaces (env.h), so all of it runs in unit tests against fakes.
 //
 //   event(Allocated, unclaimed) ─► journal Claiming ─► PUT status (RV-guarded claim) ─► journal Claimed
-//     ─► warm up dependencies ─► journal Launching ─► Launch (cgroup + shim) ─► journal Running
+//     ─► warm up dependencies (helper thread) ─► Launch (cgroup + shim) ─► journal Running
 //   Tick: sample ─► rate-limited usage report ─► exit? ─► journal Finished ─► final PUT (retried with
 //     backoff until acknowledged) ─► journal Reported (tombstone)
 //
-// Not thread-safe: one loop thread (agent.h) calls OnRun/OnRunDeleted/Tick/Recover. Blocking work
-// in that thread: API writes and dependency warm-up (bounded by the warm-up timeouts); shadow
-// executions run on their own threads.
+// Not thread-safe: one loop thread (agent.h) calls OnRun/OnRunDeleted/Tick/Recover/CollectWarmUps.
+// Blocking work in that thread: API writes and durable journal writes. Dependency warm-ups run on
+// their own threads (at most max_concurrent_warmups at once, the rest queued) and shadow executions
+// on theirs; the loop collects their results.
 #pragma once
 
 #include <chrono>
+#include <deque>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -39,6 +43,7 @@ struct ControllerOptions {
   std::chrono::milliseconds kill_grace{10000};  // SIGTERM → SIGKILL on timeout or cancel
   BackoffPolicy final_backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 2.0, 1.0};
   int write_attempts = 5;  // status writes retried on 409 (re-read, re-apply) this many times
+  int max_concurrent_warmups = 4;  // dependency warm-ups running at once (each on its own thread)
 };
 
 class RunController {
@@ -52,11 +57,20 @@ class RunController {
   // At start-up, before any event: resolve every journal entry (reattach, finalize, report Lost,
   // resend pending finals). Entries whose CommandRun cannot be read yet are retried by Tick.
   void Recover();
-  // An informer add/update/resync of a CommandRun.
-  void OnRun(const nlohmann::json& obj);
+  // An informer add/update/resync of a CommandRun; `event_at` is when the watch event reached the
+  // agent (default: now), the start of the Allocated → exec latency.
+  void OnRun(const nlohmann::json& obj, std::optional<std::chrono::steady_clock::time_point> event_at = std::nullopt);
   void OnRunDeleted(const nlohmann::json& obj);
-  // Sampling, timeouts, exits, rate-limited reports, pending finals and shadow completions.
+  // Sampling, timeouts, exits, rate-limited reports, pending finals, finished dependency warm-ups
+  // and shadow completions.
   void Tick();
+  // Called (from a helper thread) when background work finished, so the loop can call
+  // CollectWarmUps() without waiting for the next tick. Set before the first event.
+  void SetWakeup(std::function<void()> wake) { wake_ = std::move(wake); }
+  // Launches the runs whose dependency warm-up finished (or finishes them when it failed).
+  void CollectWarmUps();
+  // Runs claimed and still warming up their dependencies.
+  size_t WarmingCount() const;
   // Stop claiming new runs (SIGTERM). Running commands keep running under their shims.
   void BeginDrain() { draining_ = true; }
   bool draining() const { return draining_; }
@@ -73,13 +87,20 @@ class RunController {
  private:
   struct Active;
   struct ShadowJob;
+  // Where the time between a watch event and the launch goes (logged with "started").
+  struct LaunchTiming {
+    std::chrono::steady_clock::time_point received;
+    double queue_ms = 0, journal_ms = 0, claim_ms = 0;
+  };
 
   void HandleParsed(const nlohmann::json& obj, const RunView& run, std::chrono::steady_clock::time_point received);
   void Refuse(const nlohmann::json& obj, const RunView& md, const std::string& why);
   void ClaimAndStart(nlohmann::json obj, const RunView& run, std::chrono::steady_clock::time_point received);
   // After a successful claim (or on recovery of our own claim): warm up and launch.
   void StartClaimed(const nlohmann::json& obj, const RunView& run, JournalEntry entry,
-                    std::optional<std::chrono::steady_clock::time_point> received);
+                    std::optional<LaunchTiming> timing);
+  void LaunchClaimed(Active& a, const RunView& run, std::optional<LaunchTiming> timing);
+  void StartQueuedWarmUps();
   void ApplyGrowth(Active& a, const RunView& run);
   void SampleAndReport(Active& a);
   void Finish(Active& a, RunResult result);
@@ -107,6 +128,15 @@ class RunController {
   std::set<std::string> unresolved_;
   std::map<std::string, std::unique_ptr<ShadowJob>> shadows_;
   std::chrono::steady_clock::time_point next_unresolved_attempt_{};
+  std::function<void()> wake_;
+  std::deque<std::string> warmup_queue_;  // UIDs waiting for a warm-up slot
+  int warmups_running_ = 0;
+  // Finished warm-ups, by UID, handed from the helper threads to the loop.
+  struct WarmUpResults {
+    std::mutex mu;
+    std::map<std::string, std::vector<DependencyCheck>> done;
+  };
+  std::shared_ptr<WarmUpResults> warmup_results_ = std::make_shared<WarmUpResults>();
 };
 
 }  // namespace prescient::agent

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
 #include <thread>
 
 #include "agent/fake_env.h"
@@ -30,13 +32,38 @@ class RecordingMetrics : public AgentMetrics {
 class ControllerTest : public ::testing::Test {
  protected:
   ControllerTest() { Make(); }
-  void Make(int64_t pid = 500) {
+  void Make(int64_t pid = 500, int max_warmups = 4) {
     AgentIdentity self{"vm-a", "default", {}, "guest", "boot-1", pid};
     ControllerOptions opt;
     opt.sample_interval = 1s;
     opt.report_interval = 5s;
     opt.kill_grace = 10s;
+    opt.max_concurrent_warmups = max_warmups;
     ctl_ = std::make_unique<RunController>(self, opt, &api_, &exec_, &journal_, &clock_, &metrics_);
+    ctl_->SetWakeup([this] {
+      {
+        std::lock_guard<std::mutex> l(wake_mu_);
+        woken_ = true;
+      }
+      wake_cv_.notify_all();
+    });
+  }
+  // What the agent's loop does when a warm-up thread wakes it, until no run is warming up
+  // (bounded: a lost wake-up fails the test's expectations instead of hanging).
+  void AwaitWarmUps() {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (ctl_->WarmingCount() > 0 && std::chrono::steady_clock::now() < deadline) {
+      {
+        std::unique_lock<std::mutex> l(wake_mu_);
+        wake_cv_.wait_until(l, deadline, [&] { return woken_; });
+        woken_ = false;
+      }
+      ctl_->CollectWarmUps();
+    }
+  }
+  json WithDependency(const std::string& name) {
+    return api_.PutRun(
+        MakeRun(name).Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Dependency("db.example", 5432).Obj());
   }
   json Stored(const std::string& name) { return *api_.Run("default", name); }
   std::string Uid(const std::string& name) { return testing::RunBuilder::UidFor(name); }
@@ -53,6 +80,9 @@ class ControllerTest : public ::testing::Test {
   FakeExecEnv exec_;
   MemoryJournal journal_;
   RecordingMetrics metrics_;
+  std::mutex wake_mu_;
+  std::condition_variable wake_cv_;
+  bool woken_ = false;
   std::unique_ptr<RunController> ctl_;
 };
 
@@ -290,6 +320,7 @@ TEST_F(ControllerTest, DependencyFailureFailsTheRunWithoutStarting) {
   json run = MakeRun("r1").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Dependency("db.invalid", 5432).Obj();
   exec_.SetWarmUp({DependencyCheck{Dependency{"db.invalid", 5432, "declared"}, false, 3.0, 0, "NXDOMAIN"}});
   ctl_->OnRun(api_.PutRun(run));
+  AwaitWarmUps();
   EXPECT_EQ(exec_.launches(), 0);
   json s = Stored("r1");
   EXPECT_EQ(s["status"]["phase"], "Failed");
@@ -446,11 +477,76 @@ TEST_F(RecoveryTest, ApiUnreachableAtStartIsRetried) {
 namespace prescient::agent {
 namespace {
 
-TEST_F(ControllerTest, TwoDurableWritesBeforeExec) {
-  // Claiming (before the claim), then the ExecEnv's launch record; Running after the shim started.
+TEST_F(ControllerTest, OneDurableWriteBeforeExec) {
+  // Claiming (before the claim) is the only journal write before the launch; Running follows it.
+  exec_.OnLaunch([this] { EXPECT_EQ(journal_.writes(), 1) << "only Claiming before the launch"; });
   ctl_->OnRun(Allocated("r1"));
   EXPECT_EQ(exec_.launches(), 1);
   EXPECT_EQ(journal_.writes(), 2) << "Claiming + Running";
+}
+
+TEST_F(ControllerTest, DependencyWarmUpRunsOffTheLoopThread) {
+  exec_.HoldWarmUps();  // a DNS server that does not answer
+  ctl_->OnRun(WithDependency("r1"));
+  // OnRun returned while the warm-up is still blocked: the loop thread is free.
+  ASSERT_TRUE(exec_.AwaitWarmUpsBlocked(1));
+  EXPECT_EQ(Stored("r1")["status"]["phase"], "Running") << "claimed before warming up";
+  EXPECT_EQ(exec_.launches(), 0);
+  EXPECT_EQ(ctl_->WarmingCount(), 1u);
+  ctl_->OnRun(Allocated("r2"));  // other runs start meanwhile
+  EXPECT_EQ(exec_.launches(), 1);
+  Advance(2s);  // sampling skips the warming run: not Lost, not sampled
+  EXPECT_FALSE(Stored("r1")["status"].contains("result"));
+  exec_.ReleaseWarmUps();
+  AwaitWarmUps();
+  EXPECT_EQ(exec_.launches(), 2);
+  ASSERT_TRUE(exec_.Get(Uid("r1")).has_value());
+  Advance(1s);
+  json s = Stored("r1");
+  EXPECT_EQ(s["status"]["conditions"][0]["type"], "DependenciesReady");
+  EXPECT_EQ(s["status"]["conditions"][0]["status"], "True");
+  EXPECT_NE(s["status"]["conditions"][0]["message"].get<std::string>().find("db.example:5432"), std::string::npos);
+}
+
+TEST_F(ControllerTest, DependencyWarmUpsAreBounded) {
+  Make(500, 2);
+  exec_.HoldWarmUps();
+  for (const char* n : {"r1", "r2", "r3", "r4", "r5"}) ctl_->OnRun(WithDependency(n));
+  ASSERT_TRUE(exec_.AwaitWarmUpsBlocked(2));
+  EXPECT_EQ(ctl_->WarmingCount(), 5u);
+  exec_.ReleaseWarmUps();
+  AwaitWarmUps();
+  EXPECT_EQ(exec_.launches(), 5);
+  EXPECT_EQ(exec_.max_warmups_in_flight(), 2);
+}
+
+TEST_F(ControllerTest, DeletedWhileWarmingUpNeverStarts) {
+  exec_.HoldWarmUps();
+  ctl_->OnRun(WithDependency("r1"));
+  ASSERT_TRUE(exec_.AwaitWarmUpsBlocked(1));
+  json del = Stored("r1");
+  del["metadata"]["deletionTimestamp"] = "2026-11-28T07:00:00Z";
+  ctl_->OnRun(del);
+  exec_.ReleaseWarmUps();
+  AwaitWarmUps();
+  EXPECT_EQ(exec_.launches(), 0);
+  EXPECT_NE(Stored("r1")["status"]["result"]["message"].get<std::string>().find("cancelled"), std::string::npos);
+}
+
+TEST_F(ControllerTest, UnenforceableLimitsAreReportedInACondition) {
+  exec_.SetUnenforced({"network priority: cgroup v2 has no net_prio controller"});
+  ctl_->OnRun(Allocated("r1"));
+  ctl_->Tick();
+  json s = Stored("r1");
+  bool found = false;
+  for (auto& c : s["status"]["conditions"])
+    if (c["type"] == "LimitsEnforced") {
+      found = true;
+      EXPECT_EQ(c["status"], "False");
+      EXPECT_EQ(c["reason"], "PartiallyEnforced");
+      EXPECT_NE(c["message"].get<std::string>().find("net_prio"), std::string::npos);
+    }
+  EXPECT_TRUE(found) << s.dump();
 }
 
 }  // namespace

@@ -105,8 +105,11 @@ RecoveryDecision DecideRecovery(const RecoveryInput& in, const AgentIdentity& se
       return {RecoveryAction::kResendFinal, "final report not yet acknowledged"};
     case JournalState::kClaiming:
     case JournalState::kClaimed: {
-      if (in.launch_recorded) {
-        // Launched (or about to be) after the claim: the same rules as Launching.
+      // The launch marks, in the order a launch makes them: the run's cgroup (created or renamed
+      // from a warm spare before the command can start; removed only after the final report is
+      // journaled), the launch record, a live process, the shim's exit record. Any of them: the
+      // command may have started, so the same rules as Launching.
+      if (in.cgroup_exists || in.launch_recorded || in.process_alive || in.exit_record) {
         RecoveryInput launching = in;
         launching.entry.state = JournalState::kLaunching;
         return DecideRecovery(launching, self);
@@ -118,8 +121,14 @@ RecoveryDecision DecideRecovery(const RecoveryInput& in, const AgentIdentity& se
           return {RecoveryAction::kResumeClaim, "the claim never reached the API; still Allocated"};
         return {RecoveryAction::kForget, "unclaimed in phase " + in.api->phase};
       }
-      if (claimed_by_previous_us())
+      if (claimed_by_previous_us()) {
+        // The marks above live in memory-backed cgroupfs and unsynced files: after a reboot their
+        // absence proves nothing, so a run claimed before it is never started again.
+        if (e.boot_id != self.boot_id)
+          return {RecoveryAction::kReportLost,
+                  "claimed before the guest restarted; whether the command started is unknown"};
         return {RecoveryAction::kLaunch, "claimed by our previous process, which never launched it"};
+      }
       return {RecoveryAction::kForget, "claimed by another agent (pid " + std::to_string(in.api->claim->pid) + ")"};
     }
     case JournalState::kLaunching:

@@ -25,7 +25,9 @@ TEST(DecideRun, Table) {
   journaled.journaled = true;
   LocalRunState running;
   running.active = true;
-  running.applied = Allocation{1000, 256 << 20};
+  running.applied = Allocation{};
+  running.applied->cpu_milli = 1000;
+  running.applied->memory_bytes = 256 << 20;
   struct Case {
     const char* what;
     nlohmann::json obj;
@@ -90,6 +92,7 @@ TEST(DecideRecovery, Table) {
   RunView allocated = View(MakeRun("r").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Obj());
   RunView ours = View(MakeRun("r").Instance("vm-a").Phase("Running").Allocation("1", "256Mi").ClaimedBy("vm-a", 400, "boot-1").Obj());
   RunView theirs = View(MakeRun("r").Instance("vm-a").Phase("Running").Allocation("1", "256Mi").ClaimedBy("vm-a", 401, "boot-1").Obj());
+  RunView ours_before_reboot = View(MakeRun("r").Instance("vm-a").Phase("Running").Allocation("1", "256Mi").ClaimedBy("vm-a", 400, "boot-0").Obj());
   RunView done = View(MakeRun("r").Instance("vm-a").Phase("Succeeded").Allocation("1", "256Mi").ClaimedBy("vm-a", 400, "boot-1").Obj());
   struct Case {
     const char* what;
@@ -98,6 +101,7 @@ TEST(DecideRecovery, Table) {
     bool cgroup, alive, exit;
     RecoveryAction want;
     bool launch_recorded = false;
+    const char* boot = "boot-1";  // the journal entry's boot ID (ours is boot-1)
   };
   const Case cases[] = {
       {"claiming, claim never landed", JournalState::kClaiming, allocated, false, false, false, RecoveryAction::kResumeClaim},
@@ -119,9 +123,17 @@ TEST(DecideRecovery, Table) {
       {"claiming + launch record, alive", JournalState::kClaiming, ours, true, true, false, RecoveryAction::kReattach, true},
       {"claiming + launch record, exited", JournalState::kClaiming, ours, true, false, true, RecoveryAction::kFinalize, true},
       {"claiming + launch record, nothing", JournalState::kClaiming, ours, false, false, false, RecoveryAction::kReportLost, true},
+      {"claiming, cgroup made (warm spare renamed), nothing alive", JournalState::kClaiming, ours, true, false, false, RecoveryAction::kReportLost},
+      {"claiming, cgroup made, process alive", JournalState::kClaiming, ours, true, true, false, RecoveryAction::kReattach},
+      {"claiming, cgroup made, run deleted", JournalState::kClaiming, std::nullopt, true, false, false, RecoveryAction::kForget},
+      {"claiming, our claim landed, guest rebooted since", JournalState::kClaiming, ours_before_reboot, false, false, false, RecoveryAction::kReportLost, false, "boot-0"},
+      {"claiming, claim never landed, guest rebooted since", JournalState::kClaiming, allocated, false, false, false, RecoveryAction::kResumeClaim, false, "boot-0"},
+      {"claiming, exited (durable exit record) across a reboot", JournalState::kClaiming, ours_before_reboot, false, false, true, RecoveryAction::kFinalize, true, "boot-0"},
   };
   for (const Case& c : cases) {
-    RecoveryInput in{entry(c.state), c.api, c.cgroup, c.alive, c.exit, c.launch_recorded};
+    JournalEntry e = entry(c.state);
+    e.boot_id = c.boot;
+    RecoveryInput in{e, c.api, c.cgroup, c.alive, c.exit, c.launch_recorded};
     RecoveryDecision d = DecideRecovery(in, Self());
     EXPECT_EQ(RecoveryActionName(d.action), std::string(RecoveryActionName(c.want))) << c.what << " (" << d.reason << ")";
   }

@@ -48,6 +48,9 @@ struct Launched {
   int64_t shim_pid = 0;
   std::string cgroup;      // the run's cgroup (path relative to the hierarchy root, e.g. prescient/<uid>)
   std::string started_at;  // RFC 3339
+  // Parts of the allocation this guest cannot enforce (no net_prio on cgroup v2, no io controller,
+  // ...), one sentence each; reported in the LimitsEnforced condition.
+  std::vector<std::string> unenforced;
 };
 
 struct DependencyCheck {
@@ -89,10 +92,11 @@ class ExecEnv {
   // DNS + TCP connect to each dependency, timed; stops at the first failure.
   virtual std::vector<DependencyCheck> WarmUp(const std::vector<Dependency>& deps) = 0;
   // Creates the run's cgroup with `limits` and starts the command under a shim that outlives the
-  // agent and records the exit in the state dir.
-  // The launch record is written durably before the shim starts; it doubles as the journal's
-  // "Launching" mark (one fsync less on the Allocated → exec path). True once written.
+  // agent and records the exit in the state dir. The cgroup exists before the command can start
+  // and is removed only by Cleanup: it is the launch mark recovery relies on (with the launch
+  // record, written before the shim is told to start, not fsynced).
   virtual Result<Launched> Launch(const LaunchSpec& spec) = 0;
+  // True once the launch record exists.
   virtual bool LaunchRecorded(const std::string& uid) = 0;
   virtual Result<Sample> SampleRun(const std::string& uid) = 0;
   virtual Status SetLimits(const std::string& uid, const Allocation& limits) = 0;

@@ -3,7 +3,11 @@
 // the test ends by hand. Thread-safe (a mutex each), because shadow executions call from a thread.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -186,6 +190,11 @@ class FakeExecEnv : public ExecEnv {
     std::lock_guard<std::mutex> l(mu_);
     launch_error_ = st;
   }
+  // What the next launches report as not enforceable on this "guest".
+  void SetUnenforced(std::vector<std::string> u) {
+    std::lock_guard<std::mutex> l(mu_);
+    unenforced_ = std::move(u);
+  }
   void FailSetLimits(bool fail) {
     std::lock_guard<std::mutex> l(mu_);
     fail_limits_ = fail;
@@ -213,14 +222,47 @@ class FakeExecEnv : public ExecEnv {
     return shadows_;
   }
 
+  // While held, WarmUp blocks (like a slow DNS server) until ReleaseWarmUps().
+  void HoldWarmUps() {
+    std::lock_guard<std::mutex> l(gate_mu_);
+    held_ = true;
+  }
+  void ReleaseWarmUps() {
+    {
+      std::lock_guard<std::mutex> l(gate_mu_);
+      held_ = false;
+    }
+    gate_cv_.notify_all();
+  }
+  // Waits (bounded) until `n` WarmUp calls are blocked at the gate.
+  bool AwaitWarmUpsBlocked(int n) {
+    std::unique_lock<std::mutex> l(gate_mu_);
+    return gate_cv_.wait_for(l, std::chrono::seconds(10), [&] { return in_flight_ >= n; });
+  }
+  int max_warmups_in_flight() const {
+    std::lock_guard<std::mutex> l(gate_mu_);
+    return max_in_flight_;
+  }
+
   std::vector<DependencyCheck> WarmUp(const std::vector<Dependency>& deps) override {
+    {
+      std::unique_lock<std::mutex> g(gate_mu_);
+      ++in_flight_;
+      max_in_flight_ = std::max(max_in_flight_, in_flight_);
+      gate_cv_.notify_all();
+      gate_cv_.wait(g, [&] { return !held_; });
+      --in_flight_;
+    }
     std::lock_guard<std::mutex> l(mu_);
     if (!warmup_.empty()) return warmup_;
     std::vector<DependencyCheck> out;
     for (auto& d : deps) out.push_back({d, true, 0.1, 0.2, ""});
     return out;
   }
+  // Called at the start of each Launch (before it takes effect).
+  void OnLaunch(std::function<void()> f) { on_launch_ = std::move(f); }
   Result<Launched> Launch(const LaunchSpec& spec) override {
+    if (on_launch_) on_launch_();
     std::lock_guard<std::mutex> l(mu_);
     if (!launch_error_.ok()) return launch_error_;
     ++launches_;
@@ -228,7 +270,7 @@ class FakeExecEnv : public ExecEnv {
     p.spec = spec;
     p.limits = spec.limits;
     procs_[spec.uid] = p;
-    return Launched{1000 + launches_, "prescient/" + spec.uid, "2026-11-28T06:59:00Z"};
+    return Launched{1000 + launches_, "prescient/" + spec.uid, "2026-11-28T06:59:00Z", unenforced_};
   }
   bool LaunchRecorded(const std::string& uid) override {
     std::lock_guard<std::mutex> l(mu_);
@@ -303,8 +345,14 @@ class FakeExecEnv : public ExecEnv {
   mutable std::mutex mu_;
   std::map<std::string, Proc> procs_;
   std::vector<DependencyCheck> warmup_;
+  mutable std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  bool held_ = false;
+  int in_flight_ = 0, max_in_flight_ = 0;
   Status launch_error_;
   bool fail_limits_ = false;
+  std::vector<std::string> unenforced_;
+  std::function<void()> on_launch_;
   int launches_ = 0;
   int cleanups_ = 0;
   int shadows_ = 0;

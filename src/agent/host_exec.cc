@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include "agent/journal.h"
 #include "agent/shim.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "exec/executor.h"
 #include "exec/process.h"
 #include "exec/warmup.h"
@@ -45,11 +48,48 @@ Status MkdirAll(const std::string& path, int mode) {
   return Status::Ok();
 }
 
-exec::CgroupLimits ToLimits(const Allocation& a) {
+// The whole disk ("major:minor") holding `path`: IO throttling works on disks, not partitions.
+// Empty when the filesystem is not on a block device (tmpfs, overlay, NFS).
+std::string DiskOf(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || major(st.st_dev) == 0) return "";
+  std::string dev = std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
+  std::string sys = "/sys/dev/block/" + dev;
+  if (access((sys + "/partition").c_str(), F_OK) == 0) {
+    if (auto parent = ReadFile(sys + "/../dev")) {
+      std::string p = *parent;
+      while (!p.empty() && (p.back() == '\n' || p.back() == ' ')) p.pop_back();
+      return p;
+    }
+  }
+  return access(sys.c_str(), F_OK) == 0 ? dev : "";
+}
+
+// skb priorities for the allocation's network priority class (pfifo_fast's default priomap puts
+// 1 in its lowest band, 0 in the middle, 6 in the highest).
+std::optional<uint32_t> NetPriority(const std::string& cls) {
+  if (cls == "Low") return 1;
+  if (cls == "High") return 6;
+  return std::nullopt;  // Normal: leave the kernel default
+}
+
+exec::CgroupLimits ToLimits(const Allocation& a, const std::string& disk) {
   exec::CgroupLimits l;
   l.cpu_cores = static_cast<double>(a.cpu_milli) / 1000.0;
   l.memory_bytes = a.memory_bytes;
+  l.io_weight = a.io_weight;
+  if ((a.disk_read_bps > 0 || a.disk_write_bps > 0) && !disk.empty())
+    l.io_devices.push_back({disk, static_cast<uint64_t>(a.disk_read_bps), static_cast<uint64_t>(a.disk_write_bps), 0, 0});
+  l.net_priority = NetPriority(a.network_priority);
   return l;
+}
+
+std::vector<std::string> Unenforced(const exec::Cgroup& cg, const Allocation& a, const exec::CgroupLimits& l,
+                                    const std::string& disk) {
+  auto out = cg.Unenforceable(l);
+  if ((a.disk_read_bps > 0 || a.disk_write_bps > 0) && disk.empty())
+    out.push_back("IO limits: the working directory is not on a block device");
+  return out;
 }
 
 Usage UsageFromReport(const exec::UsageReport& r) {
@@ -88,7 +128,10 @@ Result<std::unique_ptr<HostExecEnv>> HostExecEnv::Create(const HostExecOptions& 
   if (auto st = MkdirAll(o.state_dir + "/runs", 0700); !st.ok()) return st;
   if (auto st = MkdirAll(o.state_dir + "/shadow", 0700); !st.ok()) return st;
   if (auto st = MkdirAll(o.log_dir, 0750); !st.ok()) return st;
-  return std::unique_ptr<HostExecEnv>(new HostExecEnv(std::move(o), std::move(*mgr)));
+  std::unique_ptr<HostExecEnv> env(new HostExecEnv(std::move(o), std::move(*mgr)));
+  env->RemoveStaleSpares();
+  if (env->opt_.warm_shims > 0) env->keeper_ = std::thread([e = env.get()] { e->KeepSpares(); });
+  return env;
 }
 
 HostExecEnv::HostExecEnv(HostExecOptions o, std::unique_ptr<exec::CgroupManager> m)
@@ -117,10 +160,13 @@ std::vector<DependencyCheck> HostExecEnv::WarmUp(const std::vector<Dependency>& 
   return out;
 }
 
-Result<int64_t> HostExecEnv::SpawnShim(const std::string& spec_path, const std::string& shim_log) {
+Result<int64_t> HostExecEnv::SpawnShim(const std::vector<std::string>& args, const std::string& shim_log,
+                                        int control_fd) {
   // Everything the children need is prepared before fork: after fork only async-signal-safe calls.
   std::string bin = opt_.shim_binary;
-  const char* argv[] = {bin.c_str(), "shim", spec_path.c_str(), nullptr};
+  std::vector<const char*> argv = {bin.c_str(), "shim"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  argv.push_back(nullptr);
   const char* envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", nullptr};
   int logfd = open(shim_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (logfd < 0) return InternalError("cannot open " + shim_log + ": " + std::strerror(errno));
@@ -155,10 +201,11 @@ Result<int64_t> HostExecEnv::SpawnShim(const std::string& spec_path, const std::
       dup2(nullfd, 0);
       dup2(logfd, 1);
       dup2(logfd, 2);
+      if (control_fd >= 0) dup2(control_fd, 3);  // dup2 clears CLOEXEC on the copy
       close(efd[0]);
       // Everything else inherited (sockets of the agent's client, ...) closes at exec.
-      syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
-      execve(argv[0], const_cast<char* const*>(argv), const_cast<char* const*>(envp));
+      syscall(SYS_close_range, control_fd >= 0 ? 4U : 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+      execve(argv[0], const_cast<char* const*>(argv.data()), const_cast<char* const*>(envp));
       _exit(127);
     }
     close(efd[1]);
@@ -191,12 +238,36 @@ Result<int64_t> HostExecEnv::SpawnShim(const std::string& spec_path, const std::
 Result<Launched> HostExecEnv::Launch(const LaunchSpec& spec) {
   if (!ValidUid(spec.uid)) return InvalidArgument("invalid run uid \"" + spec.uid + "\"");
   std::lock_guard<std::mutex> l(mu_);
-  auto cg = cgroups_->Create(CgroupName(spec.uid));
-  if (!cg.ok()) return Status(cg.status().code(), "cannot create cgroup " + CgroupName(spec.uid) + ": " + cg.status().message());
-  if (auto st = (*cg)->SetLimits(ToLimits(spec.limits)); !st.ok()) {
-    (*cg)->Destroy();
-    return Status(st.code(), "cannot set the allocation's limits: " + st.message());
+  std::optional<Spare> spare;
+  if (!spares_.empty()) {
+    spare = spares_.front();
+    spares_.pop_front();
+    spares_cv_.notify_all();  // the keeper prepares the next one
   }
+  const std::string name = CgroupName(spec.uid);
+  Result<std::unique_ptr<exec::Cgroup>> cg = Status(Code::kNotFound, "");
+  if (spare && cgroups_->version() == exec::CgroupVersion::kV1) {
+    // The spare's prestarted process is already in it: renaming makes it the run's group.
+    if (Status st = cgroups_->Rename(spare->cgroup, name); st.ok()) {
+      cg = cgroups_->Open(name);
+    } else {
+      log::Logger("agent.host").Warn("cannot use the warm shim's cgroup; starting cold", {{"error", st.ToString()}});
+    }
+    if (!cg.ok()) ReleaseSpare(*spare), spare.reset();
+  }
+  if (!cg.ok()) cg = cgroups_->Create(name);
+  if (!cg.ok()) return Status(cg.status().code(), "cannot create cgroup " + name + ": " + cg.status().message());
+  auto fail = [&](Status st) {
+    if (spare) ReleaseSpare(*spare);
+    (*cg)->KillAll(SIGKILL);  // a prestarted process, if the group came from a spare
+    (*cg)->Destroy();
+    return st;
+  };
+  const std::string disk = DiskOf(spec.working_dir.empty() ? "/" : spec.working_dir);
+  const exec::CgroupLimits limits = ToLimits(spec.limits, disk);
+  if (auto st = (*cg)->SetLimits(limits); !st.ok())
+    return fail(Status(st.code(), "cannot set the allocation's limits: " + st.message()));
+  std::vector<std::string> unenforced = Unenforced(**cg, spec.limits, limits, disk);
   ShimSpec ss;
   ss.uid = spec.uid;
   ss.argv = spec.argv;
@@ -207,30 +278,163 @@ Result<Launched> HostExecEnv::Launch(const LaunchSpec& spec) {
   ss.run_as_uid = opt_.run_as_uid;
   ss.run_as_gid = opt_.run_as_gid;
   ss.cgroup_mount_root = opt_.cgroup_mount_root;
-  ss.cgroup_name = CgroupName(spec.uid);
+  ss.cgroup_name = name;
   ss.cgroup_procs_files = (*cg)->ProcsFiles();
   ss.log_path = LogPath(spec.ns, spec.name, spec.uid);
   ss.log_max_bytes = opt_.log_max_bytes;
   ss.log_keep = opt_.log_keep;
   ss.tail_bytes = opt_.tail_bytes;
   ss.exit_path = RunFile(spec.uid, ".exit.json");
+  if (spare) ss.shim_token = spare->token;
   std::string spec_path = RunFile(spec.uid, ".spec.json");
-  if (auto st = WriteFileDurably(spec_path, ShimSpecToJson(ss).dump(), 0600); !st.ok()) {
-    (*cg)->Destroy();
-    return st;
-  }
+  // Not fsynced: what makes a launch known after a crash is the run's cgroup (it exists before the
+  // command can start and is removed only after the final report; see DecideRecovery), and after
+  // a reboot a claimed run is never started again.
+  if (auto st = WriteFileAtomically(spec_path, ShimSpecToJson(ss).dump(), 0600); !st.ok()) return fail(st);
   Tracked t;
   t.monitor = std::make_unique<exec::Monitor>(cg->get(), proc_.get());
   t.monitor->Start(std::chrono::steady_clock::now());
   t.cgroup = std::move(*cg);
-  auto shim = SpawnShim(spec_path, RunFile(spec.uid, ".shim.log"));
-  if (!shim.ok()) {
-    t.cgroup->Destroy();
-    return shim.status();
+  t.disk = disk;
+  int64_t shim_pid = 0;
+  if (spare) {
+    std::string line = spec_path + "\n";
+    ssize_t n = send(spare->control_fd, line.data(), line.size(), MSG_NOSIGNAL);
+    close(spare->control_fd);
+    spare->control_fd = -1;
+    if (n == static_cast<ssize_t>(line.size())) {
+      shim_pid = spare->shim_pid;
+      rename(spare->shim_log.c_str(), RunFile(spec.uid, ".shim.log").c_str());
+    } else {
+      // The warm shim is gone (killed?): its prestarted process went with it; start cold.
+      log::Logger("agent.host").Warn("warm shim did not take the run; starting cold", {{"shimPid", spare->shim_pid}});
+      t.cgroup->KillAll(SIGKILL);
+      ss.shim_token.clear();
+      if (auto st = WriteFileAtomically(spec_path, ShimSpecToJson(ss).dump(), 0600); !st.ok()) {
+        t.cgroup->Destroy();
+        return st;
+      }
+    }
   }
-  Launched out{*shim, CgroupName(spec.uid), FormatRfc3339(SystemClock().Now())};
+  if (shim_pid == 0) {
+    auto shim = SpawnShim({spec_path}, RunFile(spec.uid, ".shim.log"));
+    if (!shim.ok()) {
+      t.cgroup->Destroy();
+      return shim.status();
+    }
+    shim_pid = *shim;
+  }
+  Launched out{shim_pid, name, FormatRfc3339(SystemClock().Now()), std::move(unenforced)};
   runs_[spec.uid] = std::move(t);
   return out;
+}
+
+Result<HostExecEnv::Spare> HostExecEnv::MakeSpare() {
+  Spare s;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    s.token = "spare-" + std::to_string(getpid()) + "-" + std::to_string(++spare_seq_);
+  }
+  s.cgroup = opt_.cgroup_parent + "/" + s.token;
+  bool v1 = cgroups_->version() == exec::CgroupVersion::kV1;
+  if (v1) {
+    auto cg = cgroups_->Create(s.cgroup);
+    if (!cg.ok()) return cg.status();
+  }
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    Status st = InternalError(std::string("socketpair: ") + std::strerror(errno));
+    if (v1)
+      if (auto cg = cgroups_->Open(s.cgroup); cg.ok()) (*cg)->Destroy();
+    return st;
+  }
+  s.shim_log = opt_.state_dir + "/runs/" + s.token + ".shim.log";
+  auto pid = SpawnShim({"--warm", opt_.cgroup_mount_root, s.cgroup, s.token}, s.shim_log, sv[1]);
+  close(sv[1]);
+  if (!pid.ok()) {
+    close(sv[0]);
+    if (v1)
+      if (auto cg = cgroups_->Open(s.cgroup); cg.ok()) (*cg)->Destroy();
+    return pid.status();
+  }
+  s.shim_pid = *pid;
+  s.control_fd = sv[0];
+  return s;
+}
+
+void HostExecEnv::ReleaseSpare(Spare& s) {
+  if (s.control_fd >= 0) close(s.control_fd);
+  s.control_fd = -1;
+}
+
+void HostExecEnv::KeepSpares() {
+  log::Logger log("agent.host");
+  std::unique_lock<std::mutex> l(mu_);
+  while (!stopping_) {
+    if (spares_.size() >= static_cast<size_t>(opt_.warm_shims)) {
+      spares_cv_.wait(l);
+      continue;
+    }
+    l.unlock();
+    auto s = MakeSpare();
+    l.lock();
+    if (!s.ok()) {
+      log.Warn("cannot prepare a warm shim; runs start cold meanwhile", {{"error", s.status().ToString()}});
+      spares_cv_.wait_for(l, std::chrono::seconds(5), [&] { return stopping_; });
+      continue;
+    }
+    spares_.push_back(*s);
+    spares_cv_.notify_all();
+  }
+}
+
+void HostExecEnv::RemoveStaleSpares() {
+  // Spares of an agent that died with its warm shims (both killed): nothing else removes them.
+  auto children = cgroups_->List(opt_.cgroup_parent);
+  if (!children.ok()) return;
+  for (const std::string& child : *children) {
+    std::string base = child.substr(child.rfind('/') + 1);
+    if (base.rfind("spare-", 0) != 0) continue;
+    long owner = std::atol(base.c_str() + 6);
+    if (owner > 0 && (kill(static_cast<pid_t>(owner), 0) == 0 || errno == EPERM)) continue;  // its agent lives
+    if (auto cg = cgroups_->Open(child); cg.ok()) {
+      (*cg)->KillAll(SIGKILL);
+      (*cg)->Destroy();
+    }
+  }
+}
+
+size_t HostExecEnv::WarmShimsReady() {
+  std::lock_guard<std::mutex> l(mu_);
+  return spares_.size();
+}
+
+bool HostExecEnv::WaitForWarmShims(size_t n, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> l(mu_);
+  return spares_cv_.wait_for(l, timeout, [&] { return spares_.size() >= n; });
+}
+
+HostExecEnv::~HostExecEnv() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+  }
+  spares_cv_.notify_all();
+  // Joined first: a spare the keeper is making right now lands in spares_ and is released below.
+  if (keeper_.joinable()) keeper_.join();
+  std::deque<Spare> idle;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    idle.swap(spares_);
+  }
+  for (Spare& s : idle) ReleaseSpare(s);
+  // Each warm shim removes its spare cgroup on EOF; wait for that (bounded) so a caller removing
+  // the parent group right after finds it empty.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  for (Spare& s : idle) {
+    if (cgroups_->version() != exec::CgroupVersion::kV1) break;
+    while (cgroups_->Open(s.cgroup).ok() && std::chrono::steady_clock::now() < deadline) usleep(2000);
+  }
 }
 
 bool HostExecEnv::LaunchRecorded(const std::string& uid) {
@@ -278,7 +482,8 @@ Status HostExecEnv::SetLimits(const std::string& uid, const Allocation& limits) 
   std::lock_guard<std::mutex> l(mu_);
   auto t = TrackLocked(uid);
   if (!t.ok()) return t.status();
-  return (*t)->cgroup->SetLimits(ToLimits(limits));
+  if ((*t)->disk.empty()) (*t)->disk = DiskOf("/");  // reattached after a restart
+  return (*t)->cgroup->SetLimits(ToLimits(limits, (*t)->disk));
 }
 
 std::optional<ExitRecord> HostExecEnv::PollExit(const std::string& uid) {
@@ -302,6 +507,14 @@ bool HostExecEnv::Alive(const std::string& uid, int64_t shim_pid) {
     // Guard against pid reuse: the process must be our shim for this run.
     auto cmdline = ReadFile("/proc/" + std::to_string(shim_pid) + "/cmdline");
     if (cmdline && cmdline->find(uid) != std::string::npos) return true;
+    // A warm shim's command line carries its token, which the run's spec records.
+    if (cmdline && cmdline->find(std::string("shim\0--warm", 11)) != std::string::npos) {
+      if (auto text = ReadFile(RunFile(uid, ".spec.json"))) {
+        json j = json::parse(*text, nullptr, false);
+        std::string token = j.is_object() ? j.value("shimToken", "") : "";
+        if (!token.empty() && cmdline->find(token) != std::string::npos) return true;
+      }
+    }
   }
   std::lock_guard<std::mutex> l(mu_);
   auto t = TrackLocked(uid);
@@ -393,7 +606,10 @@ Status HostExecEnv::SetGuestCapacity(const Allocation& capacity) {
   auto cg = cgroups_->Open(opt_.cgroup_parent);
   if (!cg.ok()) cg = cgroups_->Create(opt_.cgroup_parent);
   if (!cg.ok()) return cg.status();
-  return (*cg)->SetLimits(ToLimits(capacity));
+  exec::CgroupLimits size;
+  size.cpu_cores = static_cast<double>(capacity.cpu_milli) / 1000.0;
+  size.memory_bytes = capacity.memory_bytes;
+  return (*cg)->SetLimits(size);
 }
 
 }  // namespace prescient::agent

@@ -35,7 +35,23 @@ Status MkdirP(const std::string& path, int mode) {
   return Status::Ok();
 }
 
-json AllocationJson(const Allocation& a) { return {{"cpuMilli", a.cpu_milli}, {"memoryBytes", a.memory_bytes}}; }
+json AllocationJson(const Allocation& a) {
+  json j = {{"cpuMilli", a.cpu_milli}, {"memoryBytes", a.memory_bytes}, {"networkPriority", a.network_priority},
+            {"diskReadBps", a.disk_read_bps}, {"diskWriteBps", a.disk_write_bps}};
+  if (a.io_weight) j["ioWeight"] = *a.io_weight;
+  return j;
+}
+
+Allocation AllocationFromJson(const json& j) {
+  Allocation a;
+  a.cpu_milli = j.at("cpuMilli").get<int64_t>();
+  a.memory_bytes = j.at("memoryBytes").get<int64_t>();
+  a.network_priority = j.value("networkPriority", "Normal");
+  a.disk_read_bps = j.value("diskReadBps", int64_t{0});
+  a.disk_write_bps = j.value("diskWriteBps", int64_t{0});
+  if (j.contains("ioWeight")) a.io_weight = j["ioWeight"].get<uint32_t>();
+  return a;
+}
 
 }  // namespace
 
@@ -88,7 +104,7 @@ Result<JournalEntry> JournalEntryFromJson(const json& j) {
     e.updated_at = j.value("updatedAt", "");
     e.shadow = j.value("shadow", false);
     if (j.contains("applied"))
-      e.applied = Allocation{j["applied"].at("cpuMilli").get<int64_t>(), j["applied"].at("memoryBytes").get<int64_t>()};
+      e.applied = AllocationFromJson(j["applied"]);
     if (j.contains("result")) {
       auto r = ResultFromJson(j["result"]);
       if (!r.ok()) return r.status();
@@ -105,7 +121,20 @@ Result<JournalEntry> JournalEntryFromJson(const json& j) {
   }
 }
 
+namespace {
+Status WriteFile(const std::string& path, const std::string& data, int mode, bool durable);
+}  // namespace
+
 Status WriteFileDurably(const std::string& path, const std::string& data, int mode) {
+  return WriteFile(path, data, mode, true);
+}
+
+Status WriteFileAtomically(const std::string& path, const std::string& data, int mode) {
+  return WriteFile(path, data, mode, false);
+}
+
+namespace {
+Status WriteFile(const std::string& path, const std::string& data, int mode, bool durable) {
   std::string dir = path.substr(0, path.rfind('/'));
   if (dir.empty()) dir = "/";
   std::string tmp = path + ".tmp." + std::to_string(getpid());
@@ -123,7 +152,9 @@ Status WriteFileDurably(const std::string& path, const std::string& data, int mo
     }
     off += static_cast<size_t>(n);
   }
-  if (fsync(fd) != 0) {
+  // fdatasync suffices for a new file: it flushes the data and the size; the name is made durable
+  // by the directory's fsync below.
+  if (durable && fdatasync(fd) != 0) {
     Status st = Errno("cannot fsync", tmp);
     close(fd);
     unlink(tmp.c_str());
@@ -135,6 +166,7 @@ Status WriteFileDurably(const std::string& path, const std::string& data, int mo
     unlink(tmp.c_str());
     return st;
   }
+  if (!durable) return Status::Ok();
   int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return Errno("cannot open directory", dir);
   int rc = fsync(dfd);
@@ -142,6 +174,7 @@ Status WriteFileDurably(const std::string& path, const std::string& data, int mo
   if (rc != 0) return Errno("cannot fsync directory", dir);
   return Status::Ok();
 }
+}  // namespace
 
 Result<std::unique_ptr<FileJournal>> FileJournal::Open(const std::string& state_dir) {
   std::string runs = state_dir + "/runs";
@@ -152,6 +185,8 @@ Result<std::unique_ptr<FileJournal>> FileJournal::Open(const std::string& state_
   while (dirent* ent = readdir(d)) {
     std::string n = ent->d_name;
     if (n.size() < 6 || n.substr(n.size() - 5) != ".json") continue;
+    // The host layer's launch specs and exit records share the directory.
+    if (n.find('.') != n.size() - 5) continue;
     std::string path = runs + "/" + n;
     std::ifstream in(path);
     std::stringstream buf;

@@ -100,5 +100,7 @@ class MemoryJournal : public Journal {
 // Writes `data` to `path` atomically and durably (temp file in the same directory, fsync, rename,
 // fsync of the directory). Mode applies to the new file.
 Status WriteFileDurably(const std::string& path, const std::string& data, int mode = 0600);
+// The same without the fsyncs: readers never see a partial file, but a power loss may lose it.
+Status WriteFileAtomically(const std::string& path, const std::string& data, int mode = 0600);
 
 }  // namespace prescient::agent

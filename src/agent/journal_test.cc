@@ -41,6 +41,9 @@ TEST_F(FileJournalTest, SurvivesReopenWithEveryField) {
     e.cgroup = "prescient/aaaa-1";
     e.started_at = "2026-11-28T07:00:00Z";
     e.applied = Allocation{1500, 1 << 30};
+    e.applied->network_priority = "High";
+    e.applied->io_weight = 300;
+    e.applied->disk_write_bps = 10 << 20;
     RunResult r;
     r.reason = "OOMKilled";
     r.exit_code = 137;

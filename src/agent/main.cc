@@ -87,6 +87,7 @@ void InstanceFromGuest(const std::string& file, std::string* instance, std::stri
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "shim") {
+    if (argc == 6 && std::string(argv[2]) == "--warm") return agent::WarmShimMain(argv[3], argv[4], 3);
     if (argc != 3) {
       std::cerr << "usage: prescient-agent shim SPEC_FILE\n";
       return 2;
@@ -97,6 +98,7 @@ int main(int argc, char** argv) {
   std::string instance, ns, instance_file, state_dir, cgroup_parent, cgroup_root, run_as_user, log_dir, metrics_addr,
       allowed, level, sample_interval, report_interval;
   bool no_guest_size = false;
+  int warm_shims = 1;
   kube::KubeFlags kf;
   po::options_description desc(
       "prescient-agent: runs the CommandRuns bound to this VM instance under their allocated cgroup limits and "
@@ -120,6 +122,9 @@ int main(int argc, char** argv) {
       "allowed-namespaces", po::value(&allowed)->default_value(""),
       "comma-separated namespaces this agent may run commands from (default: its own namespace only)")(
       "no-guest-size", po::bool_switch(&no_guest_size), "do not enforce the VMI's size on the parent cgroup")(
+      "warm-shims", po::value(&warm_shims)->default_value(1),
+      "shims kept started ahead of runs (on cgroup v1 with the command's process already in a spare cgroup), "
+      "so a launch starts no process image and migrates nothing; 0 starts each shim on demand")(
       "zap-log-level", po::value(&level)->default_value("info"), "debug, info, warn, error");
   kube::AddKubeFlags(&desc, &kf);
   po::variables_map vm;
@@ -176,6 +181,11 @@ int main(int argc, char** argv) {
   ho.log_dir = log_dir;
   ho.cgroup_parent = cgroup_parent;
   ho.cgroup_mount_root = cgroup_root;
+  if (warm_shims < 0 || warm_shims > 16) {
+    log.Error("--warm-shims takes 0 to 16");
+    return 2;
+  }
+  ho.warm_shims = warm_shims;
   if (!run_as_user.empty()) {
     struct passwd* pw = getpwnam(run_as_user.c_str());
     if (!pw) {

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "api/codec.h"
+#include "api/types.h"
 #include "api/validation.h"
 #include "common/quantity.h"
 
@@ -149,11 +150,36 @@ Result<Allocation> ParseAllocation(const json& a, const std::string& where) {
   if (*mem < (4 << 20)) return Bad(where + ".memory", "below 4Mi is not a usable limit");
   out.cpu_milli = *cpu;
   out.memory_bytes = *mem;
+  if (a.contains("networkPriority")) {
+    api::NetworkPriority np;
+    if (!a["networkPriority"].is_string() || !api::ParseNetworkPriority(a["networkPriority"].get<std::string>(), &np))
+      return Bad(where + ".networkPriority", "must be Low, Normal or High");
+    out.network_priority = api::NetworkPriorityName(np);
+  }
+  if (a.contains("ioWeight")) {
+    const json& w = a["ioWeight"];
+    if (!w.is_number_integer() || w.get<int64_t>() < 1 || w.get<int64_t>() > 10000)
+      return Bad(where + ".ioWeight", "must be an integer from 1 to 10000");
+    out.io_weight = static_cast<uint32_t>(w.get<int64_t>());
+  }
+  for (auto [key, field] : {std::pair{"diskReadBytesPerSecond", &out.disk_read_bps},
+                            std::pair{"diskWriteBytesPerSecond", &out.disk_write_bps}}) {
+    if (!a.contains(key)) continue;
+    auto v = QuantityField(a[key], false, where + "." + key);
+    if (!v.ok()) return v.status();
+    if (*v < 0) return Bad(where + "." + key, "must not be negative");
+    *field = *v;
+  }
   return out;
 }
 
 json AllocationToJson(const Allocation& a) {
-  return {{"cpuCores", FormatCpuMilli(a.cpu_milli)}, {"memory", FormatBytes(a.memory_bytes)}};
+  json j = {{"cpuCores", FormatCpuMilli(a.cpu_milli)}, {"memory", FormatBytes(a.memory_bytes)},
+            {"networkPriority", a.network_priority}};
+  if (a.io_weight) j["ioWeight"] = *a.io_weight;
+  if (a.disk_read_bps > 0) j["diskReadBytesPerSecond"] = std::to_string(a.disk_read_bps);
+  if (a.disk_write_bps > 0) j["diskWriteBytesPerSecond"] = std::to_string(a.disk_write_bps);
+  return j;
 }
 
 json& Status_(json* obj) {

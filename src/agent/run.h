@@ -39,6 +39,13 @@ struct Dependency {
 struct Allocation {
   int64_t cpu_milli = 0;
   int64_t memory_bytes = 0;
+  // status.allocation.networkPriority (api::NetworkPriority's names): Low, Normal, High.
+  std::string network_priority = "Normal";
+  // Optional IO controls the agent applies when status.allocation carries them (ioWeight 1..10000,
+  // diskReadBytesPerSecond / diskWriteBytesPerSecond; 0 = unlimited). See docs/agent-protocol.md.
+  std::optional<uint32_t> io_weight{};
+  int64_t disk_read_bps = 0;
+  int64_t disk_write_bps = 0;
   bool operator==(const Allocation&) const = default;
 };
 

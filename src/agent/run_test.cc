@@ -69,6 +69,10 @@ TEST(ParseRun, RefusesWhatItCannotTrust) {
       {"bad cpu quantity", json::json_pointer("/status/allocation"), {{"cpuCores", "lots"}, {"memory", "1Gi"}}, "status.allocation.cpuCores"},
       {"zero cpu", json::json_pointer("/status/allocation"), {{"cpuCores", "0"}, {"memory", "1Gi"}}, "positive"},
       {"tiny memory", json::json_pointer("/status/allocation"), {{"cpuCores", "1"}, {"memory", "1Ki"}}, "status.allocation.memory"},
+      {"unknown network priority", json::json_pointer("/status/allocation"), {{"cpuCores", "1"}, {"memory", "1Gi"}, {"networkPriority", "Urgent"}}, "networkPriority"},
+      {"io weight out of range", json::json_pointer("/status/allocation"), {{"cpuCores", "1"}, {"memory", "1Gi"}, {"ioWeight", 0}}, "status.allocation.ioWeight"},
+      {"io weight not a number", json::json_pointer("/status/allocation"), {{"cpuCores", "1"}, {"memory", "1Gi"}, {"ioWeight", "high"}}, "status.allocation.ioWeight"},
+      {"bad disk rate", json::json_pointer("/status/allocation"), {{"cpuCores", "1"}, {"memory", "1Gi"}, {"diskReadBytesPerSecond", "fast"}}, "status.allocation.diskReadBytesPerSecond"},
   };
   for (const Case& c : cases) {
     json obj = MakeRun("r1").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Obj();
@@ -77,6 +81,29 @@ TEST(ParseRun, RefusesWhatItCannotTrust) {
     ASSERT_FALSE(r.ok()) << c.what;
     EXPECT_NE(r.status().message().find(c.expect), std::string::npos) << c.what << ": " << r.status().message();
   }
+}
+
+TEST(ParseRun, ReadsTheAllocationsIoAndNetworkControls) {
+  json obj = MakeRun("r1").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Obj();
+  auto plain = ParseRun(obj);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->allocation->network_priority, "Normal");
+  EXPECT_FALSE(plain->allocation->io_weight.has_value());
+  obj["status"]["allocation"]["networkPriority"] = "High";
+  obj["status"]["allocation"]["ioWeight"] = 300;
+  obj["status"]["allocation"]["diskReadBytesPerSecond"] = "10Mi";
+  obj["status"]["allocation"]["diskWriteBytesPerSecond"] = 1048576;
+  auto r = ParseRun(obj);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->allocation->network_priority, "High");
+  EXPECT_EQ(r->allocation->io_weight, 300u);
+  EXPECT_EQ(r->allocation->disk_read_bps, 10 << 20);
+  EXPECT_EQ(r->allocation->disk_write_bps, 1 << 20);
+  ApplyAppliedAllocation(&obj, *r->allocation);
+  json back = obj["status"]["agent"]["appliedAllocation"];
+  EXPECT_EQ(back["networkPriority"], "High");
+  EXPECT_EQ(back["ioWeight"], 300);
+  EXPECT_EQ(back["diskReadBytesPerSecond"], std::to_string(10 << 20));
 }
 
 TEST(ParseRun, CommandOfOneMebibyteIsRefused) {

@@ -1,6 +1,7 @@
 #include "agent/shim.h"
 
 #include <signal.h>
+#include <cerrno>
 #include <unistd.h>
 
 #include <fstream>
@@ -29,6 +30,7 @@ json ShimSpecToJson(const ShimSpec& s) {
             {"logKeep", s.log_keep},
             {"tailBytes", s.tail_bytes},
             {"exitPath", s.exit_path}};
+  if (!s.shim_token.empty()) j["shimToken"] = s.shim_token;
   if (s.run_as_uid) j["runAsUid"] = *s.run_as_uid;
   if (s.run_as_gid) j["runAsGid"] = *s.run_as_gid;
   return j;
@@ -49,6 +51,7 @@ Result<ShimSpec> ShimSpecFromJson(const json& j) {
     s.log_keep = j.value("logKeep", 2);
     s.tail_bytes = j.value("tailBytes", size_t{16 << 10});
     s.exit_path = j.at("exitPath").get<std::string>();
+    s.shim_token = j.value("shimToken", "");
     if (j.contains("runAsUid")) s.run_as_uid = j["runAsUid"].get<uint32_t>();
     if (j.contains("runAsGid")) s.run_as_gid = j["runAsGid"].get<uint32_t>();
     if (s.argv.empty()) return InvalidArgument("shim spec: empty argv");
@@ -81,7 +84,24 @@ Result<ExitRecord> ExitRecordFromJson(const json& j) {
   }
 }
 
-int ShimMain(const std::string& spec_path) {
+namespace {
+
+// Reads one line (the spec path) from the agent's control pipe; empty on EOF or error.
+std::string ReadControlLine(int fd) {
+  std::string line;
+  char c;
+  for (;;) {
+    ssize_t n = read(fd, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return "";
+    if (c == '\n') return line;
+    line.push_back(c);
+    if (line.size() > 4096) return "";
+  }
+}
+
+int RunSpec(const std::string& spec_path, exec::ProcessLauncher* launcher,
+            std::unique_ptr<exec::PrestartedChild> prestarted) {
   log::Logger log("agent.shim", {{"spec", spec_path}});
   std::ifstream in(spec_path);
   if (!in) {
@@ -96,9 +116,6 @@ int ShimMain(const std::string& spec_path) {
     log.Error("invalid shim spec", {{"error", spec.status().ToString()}});
     return 2;
   }
-  // The shim outlives the agent and its terminal; it must not die of a hang-up or a closed pipe.
-  signal(SIGHUP, SIG_IGN);
-  signal(SIGPIPE, SIG_IGN);
 
   exec::ProcessSpec ps;
   ps.argv = spec->argv;
@@ -114,8 +131,7 @@ int ShimMain(const std::string& spec_path) {
   ps.tail_bytes = spec->tail_bytes;
 
   ExitRecord rec;
-  auto launcher = exec::NewRealProcessLauncher();
-  auto proc = launcher->Start(ps);
+  auto proc = prestarted ? launcher->StartPrestarted(ps, std::move(prestarted)) : launcher->Start(ps);
   if (!proc.ok()) {
     rec.exited = true;
     rec.exit_code = 127;
@@ -146,6 +162,48 @@ int ShimMain(const std::string& spec_path) {
     return 3;
   }
   return 0;
+}
+
+}  // namespace
+
+int ShimMain(const std::string& spec_path) {
+  // The shim outlives the agent and its terminal; it must not die of a hang-up or a closed pipe.
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  auto launcher = exec::NewRealProcessLauncher();
+  return RunSpec(spec_path, launcher.get(), nullptr);
+}
+
+int WarmShimMain(const std::string& cgroup_mount_root, const std::string& spare_cgroup, int control_fd) {
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  log::Logger log("agent.shim", {{"spare", spare_cgroup}});
+  auto launcher = exec::NewRealProcessLauncher();
+  exec::CgroupOptions co;
+  co.mount_root = cgroup_mount_root;
+  auto mgr = exec::DetectCgroups(co);
+  std::unique_ptr<exec::PrestartedChild> prestarted;
+  if (mgr.ok() && (*mgr)->version() == exec::CgroupVersion::kV1) {
+    // Pay the cgroup migration now, while nothing waits for it (see exec::PrestartedChild).
+    if (auto cg = (*mgr)->Open(spare_cgroup); cg.ok()) {
+      auto pre = launcher->Prestart((*cg)->ProcsFiles());
+      if (pre.ok())
+        prestarted = std::move(*pre);
+      else
+        log.Warn("cannot prestart the command's process; it will join its cgroup at launch",
+                 {{"error", pre.status().ToString()}});
+    }
+  }
+  std::string spec_path = ReadControlLine(control_fd);
+  close(control_fd);
+  if (spec_path.empty()) {
+    // The agent stopped or gave this spare up: leave nothing behind.
+    prestarted.reset();
+    if (mgr.ok())
+      if (auto cg = (*mgr)->Open(spare_cgroup); cg.ok()) (*cg)->Destroy();
+    return 0;
+  }
+  return RunSpec(spec_path, launcher.get(), std::move(prestarted));
 }
 
 }  // namespace prescient::agent

@@ -39,6 +39,9 @@ struct ShimSpec {
   int log_keep = 2;
   size_t tail_bytes = 16 << 10;
   std::string exit_path;
+  // Set when a warm shim runs the spec: the token on its command line (Alive's pid-reuse check,
+  // since a warm shim's command line cannot name the run).
+  std::string shim_token;
 };
 
 nlohmann::json ShimSpecToJson(const ShimSpec& s);
@@ -48,5 +51,14 @@ Result<ExitRecord> ExitRecordFromJson(const nlohmann::json& j);
 
 // The shim's main: returns the process exit status (0 once the exit record is written).
 int ShimMain(const std::string& spec_path);
+
+// A warm shim (`prescient-agent shim --warm MOUNT_ROOT SPARE_CGROUP TOKEN`, control pipe on fd 3):
+// started by the agent before any run needs it, so that neither the shim's own start-up nor (on
+// cgroup v1) the command's migration into its cgroup is on the Allocated → exec path. It
+// prestarts the command's process inside the spare cgroup SPARE_CGROUP, then waits for one line
+// on `control_fd`: the path of a spec whose cgroup is the spare, renamed by the agent to the run's
+// name. It then behaves as ShimMain. On EOF (the agent stopped or dropped the spare) it removes the
+// spare and exits. TOKEN only marks the process (the agent's pid-reuse check).
+int WarmShimMain(const std::string& cgroup_mount_root, const std::string& spare_cgroup, int control_fd);
 
 }  // namespace prescient::agent
