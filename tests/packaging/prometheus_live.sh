@@ -188,7 +188,7 @@ log "eight real runs finished: ${runs[*]}"
 server=$(k config view -o jsonpath='{.clusters[0].cluster.server}')
 token=$(python3 -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["users"][0]["user"]["token"])' "$work/kubeconfig")
 api() { curl -sf -k -X "$1" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' --data "${3:-}" "$server$2" >/dev/null; }
-api POST /admin/faults '{"errorShare": 0.6, "errorCodes": [500]}' || die "cannot inject faults into prescient-sim"
+api POST /admin/faults '{"errorShare": 0.9, "errorCodes": [500]}' || die "cannot inject faults into prescient-sim"
 faulted='{"apiVersion":"prescient.dev/v1alpha1","kind":"CommandRun","metadata":{"name":"faulted","namespace":"'$NS'"},
   "spec":{"command":"head -c 5M /dev/urandom | sha256sum","target":{"vmName":"vm-small"},"user":"prometheus-live",
           "resources":{"max":{"cpu":"500m","memory":"256Mi"}},"timeoutSeconds":60}}'
@@ -198,7 +198,7 @@ wait_for 30 created || errs=1
 [ $errs -eq 0 ] && { wait_for 30 has_series 'prescient_reconcile_errors_total' || errs=2; }
 api DELETE /admin/faults || die "cannot clear the injected faults"
 [ $errs -ne 1 ] || die "could not create CommandRun faulted through the injected API errors"
-[ $errs -eq 0 ] || die "no reconcile error reached Prometheus while 60 % of API calls failed"
+[ $errs -eq 0 ] || die "no reconcile error reached Prometheus while 90 % of API calls failed"
 wait_for 60 finished faulted || die "CommandRun faulted did not finish after the faults were cleared"
 runs+=(faulted)
 log "reconcile errors counted during injected API errors; faulted finished"
