@@ -190,6 +190,16 @@ Result<kube::ReconcileResult> CommandRunReconciler::PlaceAndAllocate(Json obj, a
     const PlacementPlan& plan = adm.plan;
 
     if (!plan.victims.empty()) {
+      // The preemptor's own status (prediction, Queued/Preempting) is written first: the victims'
+      // writes follow it on the watch, so a victim placed again already sees this run waiting
+      // ahead of it and does not take the room back (without it the two took turns).
+      api::CommandRunStatus waiting = StatusAfterPlan(run, st, adm, alloc, now);
+      waiting.observed_generation = gen;
+      if (!(waiting == run.status)) {
+        auto w = WriteStatus(obj, run, waiting);
+        if (!w.ok()) return w.status();
+        Assume(*w);
+      }
       for (const auto& v : plan.victims) {
         if (Status ps = Preempt(v, run); !ps.ok()) return ps;
       }
@@ -751,6 +761,7 @@ Status CommandRunReconciler::Preempt(const std::string& victim_key, const api::C
   q.reason = "Preempted";
   q.message = "preempted by higher-priority run " + by.metadata.name;
   q.preempted_by = by.metadata.name;
+  q.position = std::max(q.position, 1);  // waiting again, behind its preemptor; its next placement refines it
   if (!q.since) q.since = now;
   st.queue = q;
   api::SetCondition(&st.conditions, {api::kConditionAllocated, api::ConditionStatus::kFalse, victim.metadata.generation, {},
