@@ -225,6 +225,8 @@ int main(int argc, char** argv) {
   mo.history = history.get();
   mo.metrics = &metrics;
   mo.policy = policy;
+  // Balloon pods live in the operator's own namespace unless the policy names one.
+  if (mo.policy.balloon_namespace.empty()) mo.policy.balloon_namespace = lease_ns.empty() ? config->default_namespace : lease_ns;
   mo.workers = workers;
   mo.watch_namespace = watch_ns;
   controller::Manager manager(mo);

@@ -12,7 +12,7 @@ std::string StrAt(const Json& j, const char* a, const char* b) {
   auto ib = ia->find(b);
   return ib != ia->end() && ib->is_string() ? ib->get<std::string>() : "";
 }
-const char* kWaitingPhases[] = {"None", "Pending", "Predicting", "Queued", "Scaling"};
+const char* kPredictedWaitingPhases[] = {"Pending", "Predicting", "Queued", "Scaling"};
 const char* kHoldingPhases[] = {"Allocating", "Allocated", "Running", "Shadowing"};
 }  // namespace
 
@@ -67,6 +67,72 @@ void TypedRunCache::Forget(const std::string& key) {
   by_key_.erase(key);
 }
 
+void HoldingLedger::Observe(const kube::ObjectPtr& old_obj, const kube::ObjectPtr& new_obj) {
+  const kube::ObjectPtr& any = new_obj ? new_obj : old_obj;
+  if (!any) return;
+  std::string ns = StrAt(*any, "metadata", "namespace");
+  std::string key = kube::ObjectKey(*any);
+  if (!new_obj) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_ns_.find(ns);
+    if (it != by_ns_.end()) {
+      it->second.erase(key);
+      if (it->second.empty()) by_ns_.erase(it);
+    }
+    return;
+  }
+  Entry e;
+  try {
+    e.rv = std::stoll(StrAt(*new_obj, "metadata", "resourceVersion"));
+  } catch (...) {
+    e.rv = 0;
+  }
+  api::FieldErrors errors;
+  api::CommandRun run = api::CommandRunFromJson(*new_obj, &errors);
+  e.holding = HoldingFromRun(run, 0);
+  e.spec_priority = run.spec.priority;
+  e.priority_class = run.spec.priority_class_name.value_or("");
+  std::lock_guard<std::mutex> lock(mu_);
+  by_ns_[ns][key] = std::move(e);
+}
+
+std::vector<Holding> HoldingLedger::Holdings(const std::string& ns, const std::map<std::string, int32_t>& classes) const {
+  std::vector<Holding> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_ns_.find(ns);
+  if (it == by_ns_.end()) return out;
+  out.reserve(it->second.size());
+  for (const auto& [key, e] : it->second) {
+    if (!e.holding) continue;
+    out.push_back(*e.holding);
+    Holding& h = out.back();
+    if (e.spec_priority) {
+      h.priority = *e.spec_priority;
+    } else if (!e.priority_class.empty()) {
+      auto pc = classes.find(e.priority_class);
+      h.priority = pc == classes.end() ? 0 : pc->second;
+    }
+  }
+  return out;
+}
+
+int64_t HoldingLedger::ObservedRv(const std::string& key) const {
+  std::string ns, name;
+  kube::SplitKey(key, &ns, &name);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_ns_.find(ns);
+  if (it == by_ns_.end()) return 0;
+  auto e = it->second.find(key);
+  return e == it->second.end() ? 0 : e->second.rv;
+}
+
+size_t HoldingLedger::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (const auto& [ns, m] : by_ns_) n += m.size();
+  return n;
+}
+
 int32_t RunPriority(const api::CommandRun& run, const std::map<std::string, int32_t>& classes) {
   if (run.spec.priority) return *run.spec.priority;
   if (run.spec.priority_class_name) {
@@ -114,11 +180,15 @@ ClusterSnapshot BuildSnapshot(const Caches& c, const std::string& ns, TypedRunCa
       s.pools[pv.ns + "/" + pv.name] = pv;
     }
   }
-  for (const char* phase : kHoldingPhases) {
-    for (const auto& obj : c.runs->ByIndex(kRunPhaseIndex, phase)) {
-      auto run = runs->Get(obj);
-      if (run->metadata.ns != ns) continue;
-      if (auto h = HoldingFromRun(*run, RunPriority(*run, s.priority_classes))) s.holdings.push_back(*h);
+  if (c.ledger) {
+    s.holdings = c.ledger->Holdings(ns, s.priority_classes);
+  } else {
+    for (const char* phase : kHoldingPhases) {
+      for (const auto& obj : c.runs->ByIndex(kRunPhaseIndex, phase)) {
+        if (StrAt(*obj, "metadata", "namespace") != ns) continue;
+        auto run = runs->Get(obj);
+        if (auto h = HoldingFromRun(*run, RunPriority(*run, s.priority_classes))) s.holdings.push_back(*h);
+      }
     }
   }
   if (c.reservations) {
@@ -159,10 +229,11 @@ ClusterSnapshot BuildSnapshot(const Caches& c, const std::string& ns, TypedRunCa
 std::vector<std::shared_ptr<const api::CommandRun>> PendingRuns(const Caches& c, const std::string& ns,
                                                                 TypedRunCache* runs) {
   std::vector<std::shared_ptr<const api::CommandRun>> out;
-  for (const char* phase : kWaitingPhases) {
+  for (const char* phase : kPredictedWaitingPhases) {
     for (const auto& obj : c.runs->ByIndex(kRunPhaseIndex, phase)) {
+      if (StrAt(*obj, "metadata", "namespace") != ns) continue;
       auto run = runs->Get(obj);
-      if (run->metadata.ns == ns && !run->metadata.deletion_timestamp) out.push_back(run);
+      if (!run->metadata.deletion_timestamp && run->status.prediction) out.push_back(run);
     }
   }
   return out;

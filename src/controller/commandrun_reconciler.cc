@@ -61,10 +61,14 @@ Result<kube::ReconcileResult> CommandRunReconciler::Reconcile(const std::string&
 
   switch (run.status.phase) {
     case api::RunPhase::kAllocated: {
+      // The agent that should start it may be gone: take the allocation back (checked first, so a
+      // lost agent's run is not labelled for it again).
+      AgentLostDecision lost = CheckAgent(run);
+      if (lost.action != AgentLostAction::kNone) return TakeBackFromLostAgent(obj, run, lost);
       // Status was written; the label may not have been (crash between the two writes).
       auto r = EnsureInstanceLabel(obj, run.status.allocation ? run.status.allocation->instance_id : "");
       if (!r.ok()) return r.status();
-      return kube::ReconcileResult{};
+      return kube::ReconcileResult{lost.recheck_after};
     }
     case api::RunPhase::kRunning:
       return Feedback(std::move(obj), std::move(run));
@@ -174,6 +178,7 @@ Result<kube::ReconcileResult> CommandRunReconciler::PlaceAndAllocate(Json obj, a
   AdmissionResult adm;
   api::Allocation alloc;
   Json written;
+  std::chrono::milliseconds backoff{0};  // a growth given up: when the run may grow again
   {
     std::lock_guard<std::mutex> lock(place_mu_);
     ClusterSnapshot s = Snapshot(ns);
@@ -186,6 +191,35 @@ Result<kube::ReconcileResult> CommandRunReconciler::PlaceAndAllocate(Json obj, a
       adm.plan.reason = "DependenciesNotReady";
       adm.plan.message = gate.message;
       adm.position = 1;
+    }
+    if (adm.plan.kind == PlanKind::kQueue && adm.plan.victims.empty()) {
+      // Say why when every instance the run may use has lost its agent.
+      std::string lost;
+      bool other_running = false;
+      for (const auto& [key, inst] : s.instances) {
+        const auto& t = run.spec.target;
+        bool match = inst.ns == ns && ((t.vm_name && inst.name == *t.vm_name) || (t.vm_pool_name && inst.pool == *t.vm_pool_name) ||
+                                       (t.vm_selector && t.vm_selector->Matches(inst.labels)));
+        if (!match) continue;
+        if (inst.agent_lost) lost = inst.name;
+        else if (inst.running) other_running = true;
+      }
+      if (!lost.empty() && !other_running) {
+        adm.plan.reason = kReasonAgentLost;
+        adm.plan.message = "the agent of instance " + lost + " stopped renewing its Lease; waiting for it to come back";
+      }
+    }
+    if ((adm.plan.kind == PlanKind::kGrow || adm.plan.kind == PlanKind::kProvisionNodes) &&
+        (backoff = HotplugBackoffLeft(run, now, d_.policy.hotplug_timeout)).count() > 0) {
+      // Its last growth was given up (timed out / needed a restart): no new one before the
+      // back-off ends; it may still fit somewhere meanwhile (capacity events bring it back).
+      adm.plan = PlacementPlan{};
+      adm.plan.kind = PlanKind::kQueue;
+      adm.plan.reason = kReasonHotplugBackoff;
+      // An absolute time, so the message (and status) stays the same pass after pass.
+      adm.plan.message = "an earlier hotplug for this run was given up; no new growth before " +
+                         FormatRfc3339(std::chrono::time_point_cast<std::chrono::seconds>(now + backoff));
+      adm.position = std::max(adm.position, 1);
     }
     const PlacementPlan& plan = adm.plan;
 
@@ -217,21 +251,25 @@ Result<kube::ReconcileResult> CommandRunReconciler::PlaceAndAllocate(Json obj, a
         }
       }
     } else if (plan.kind == PlanKind::kProvisionNodes) {
-      if (Status ps = EnsureProvisioningRequest(run, plan.instance, plan.grow); !ps.ok()) return ps;
+      if (Status ps = AskForNodes(run, plan.instance, plan.grow); !ps.ok()) return ps;
     } else if (plan.kind == PlanKind::kScalePool) {
       if (Status ps = ScalePool(ns, plan.pool, plan.pool_replicas); !ps.ok()) return ps;
       if (plan.provision_nodes) {
-        if (Status ps = EnsureProvisioningRequest(run, plan.instance, plan.grow); !ps.ok()) return ps;
+        if (Status ps = AskForNodes(run, plan.instance, plan.grow); !ps.ok()) return ps;
       }
     }
 
     api::CommandRunStatus next = StatusAfterPlan(run, st, adm, alloc, now);
     next.observed_generation = gen;
-    if (next == run.status) return kube::ReconcileResult{};
+    if (next == run.status) return kube::ReconcileResult{backoff};
     auto w = WriteStatus(obj, run, next);
     if (!w.ok()) return w.status();
     written = std::move(*w);
     Assume(written);
+    if (plan.kind == PlanKind::kFit || plan.kind == PlanKind::kGrow) {
+      // Placed: a balloon that asked for a node for it has done its job (its room is the run's now).
+      if (Status bs = RemoveBalloon(run); !bs.ok()) return bs;
+    }
 
     if (plan.kind == PlanKind::kGrow) {
       // The allocation is recorded (the ledger holds the room); now ask KubeVirt for it. A failure
@@ -283,7 +321,7 @@ Result<kube::ReconcileResult> CommandRunReconciler::PlaceAndAllocate(Json obj, a
   }
   log_.Info("placed", {{"namespace", ns}, {"name", run.metadata.name}, {"plan", PlanKindName(plan.kind)},
                        {"instance", plan.instance}, {"reason", plan.reason}, {"position", adm.position}});
-  return kube::ReconcileResult{};
+  return kube::ReconcileResult{backoff};
 }
 
 Result<kube::ReconcileResult> CommandRunReconciler::CheckGrowth(Json obj, api::CommandRun run) {
@@ -295,19 +333,36 @@ Result<kube::ReconcileResult> CommandRunReconciler::CheckGrowth(Json obj, api::C
     std::lock_guard<std::mutex> lock(place_mu_);
     ClusterSnapshot s = Snapshot(ns);
     const InstanceView* inst = InstanceOf(s, run);
-    if (inst && inst->hotplug_in_flight) {
-      // Wait for KubeVirt (VMI events wake this run up again), keeping the quota headroom the
-      // migration's second pod needs: other pods may have taken it since the growth was planned.
-      GrowPlan g = QuotaForMigration(*inst, s);
-      if (g.quota_cpu_milli || g.quota_memory_bytes) {
-        if (Status qs = RaiseQuota(ns, g); !qs.ok()) return qs;
-      }
-      return kube::ReconcileResult{};
-    }
     std::string key = inst ? ns + "/" + inst->name : "";
     bool fits = inst && inst->running &&
                 s.HeldCpuMilli(key) <= inst->CpuMilli() - d_.policy.guest_reserved_cpu_milli &&
                 s.HeldMemoryBytes(key) <= inst->memory_bytes - d_.policy.guest_reserved_memory_bytes;
+    HotplugVerdict v = DecideHotplug(inst, fits, run.status.allocation ? run.status.allocation->allocated_at : std::nullopt,
+                                     now, d_.policy.hotplug_timeout);
+    if (v.outcome == HotplugOutcome::kWait) {
+      // Wait for KubeVirt (VMI events wake this run up again; the recheck catches a hotplug that
+      // never finishes), keeping the quota headroom the migration's second pod needs: other pods
+      // may have taken it since the growth was planned.
+      GrowPlan g = QuotaForMigration(*inst, s);
+      if (g.quota_cpu_milli || g.quota_memory_bytes) {
+        if (Status qs = RaiseQuota(ns, g); !qs.ok()) return qs;
+      }
+      return kube::ReconcileResult{v.recheck_after};
+    }
+    if (v.outcome == HotplugOutcome::kTimedOut || v.outcome == HotplugOutcome::kRestartRequired) {
+      // Give the growth up: the VM back to the size the VMI has (its template change would
+      // otherwise stay pending), then the run back to the queue; the quota raise goes last.
+      if (Status rs = RevertVmSize(*inst); !rs.ok()) return rs;
+      auto w = WriteStatus(obj, run, StatusAfterHotplugFailure(run, v, now));
+      if (!w.ok()) return w.status();
+      Assume(*w);
+      if (d_.metrics) d_.metrics->HotplugFailure(v.reason);
+      d_.events->Record(*w, kube::kEventWarning, v.reason, v.message);
+      log_.Warn("hotplug given up", {{"namespace", ns}, {"name", run.metadata.name}, {"instance", inst->name},
+                                     {"reason", v.reason}});
+      if (Status ls = LowerQuotas(ns, key); !ls.ok()) return ls;
+      return kube::ReconcileResult{};
+    }
     api::CommandRunStatus st = run.status;
     if (fits) {
       st.phase = api::RunPhase::kAllocated;
@@ -356,20 +411,12 @@ Result<kube::ReconcileResult> CommandRunReconciler::Feedback(Json obj, api::Comm
   if (!l.ok()) return l.status();
   obj = std::move(*l);
   const std::string& ns = run.metadata.ns;
-  api::Time now = d_.clock->Now();
-  // The agent's heartbeat (its Lease), for the metric and lost-agent detection.
-  if (d_.caches.leases) {
-    kube::ObjectPtr lease = d_.caches.leases->Get(ns + "/prescient-agent-" + run.status.allocation->instance_id);
-    if (lease) {
-      api::Time renew{};
-      std::string text = (*lease)["spec"].value("renewTime", "");
-      if (ParseRfc3339(text, &renew) && d_.metrics) {
-        d_.metrics->SetAgentHeartbeatAge(run.status.allocation->instance_id, Seconds(renew, now));
-      }
-    }
-  }
+  // The agent's heartbeat (its Lease): a run whose agent is gone is lost.
+  AgentLostDecision lost = CheckAgent(run);
+  if (lost.action != AgentLostAction::kNone) return TakeBackFromLostAgent(obj, run, lost);
+  kube::ReconcileResult again{lost.recheck_after};
   auto need = FeedbackGrowth(run, d_.policy);
-  if (!need) return kube::ReconcileResult{};
+  if (!need) return again;
   std::lock_guard<std::mutex> lock(place_mu_);
   ClusterSnapshot s = Snapshot(ns);
   // Grow where it runs: it cannot move.
@@ -385,7 +432,7 @@ Result<kube::ReconcileResult> CommandRunReconciler::Feedback(Json obj, api::Comm
     d_.events->Record(*w, kube::kEventNormal, "AllocationGrown",
                       need->reason + ": allocation raised to " + FormatCpuMilli(need->cpu_milli) + " CPU and " +
                           FormatBytes(need->memory_bytes));
-    return kube::ReconcileResult{};
+    return again;
   }
   if (plan.kind == PlanKind::kGrow) {
     if (plan.grow.quota_cpu_milli || plan.grow.quota_memory_bytes) {
@@ -402,7 +449,47 @@ Result<kube::ReconcileResult> CommandRunReconciler::Feedback(Json obj, api::Comm
     d_.events->Record(obj, kube::kEventNormal, "Hotplug", need->reason + " while running: " + plan.message);
   }
   // Otherwise the instance cannot grow now (hotplug in flight, maxima, quota): VMI and quota events
-  // bring the run back here; no requeue loop.
+  // bring the run back here; no requeue loop (only the heartbeat recheck).
+  return again;
+}
+
+AgentHeartbeat CommandRunReconciler::HeartbeatOf(const std::string& ns, const std::string& instance) const {
+  if (!d_.caches.leases || instance.empty()) return {};
+  kube::ObjectPtr lease = d_.caches.leases->Get(ns + "/" + kAgentLeasePrefix + instance);
+  return HeartbeatFromLease(lease.get());
+}
+
+AgentLostDecision CommandRunReconciler::CheckAgent(const api::CommandRun& run) {
+  if (!run.status.allocation) return {};
+  const std::string& instance = run.status.allocation->instance_id;
+  AgentHeartbeat hb = HeartbeatOf(run.metadata.ns, instance);
+  AgentLostDecision d = DecideAgentLost(run, hb, d_.clock->Now(), d_.policy.agent_heartbeat_timeout);
+  if (hb.found && d_.metrics) d_.metrics->SetAgentHeartbeatAge(instance, d.age_seconds);
+  return d;
+}
+
+Result<kube::ReconcileResult> CommandRunReconciler::TakeBackFromLostAgent(Json obj, const api::CommandRun& run,
+                                                                          const AgentLostDecision& d) {
+  if (d.action == AgentLostAction::kRequeue) {
+    // Label off first, as for a preemption: the agent acts on the label, and a claim that lands
+    // meanwhile makes the resourceVersion-guarded writes below fail (409) instead of double-running.
+    if (obj["metadata"].contains("labels") && obj["metadata"]["labels"].contains(api::kInstanceLabel)) {
+      obj["metadata"]["labels"].erase(api::kInstanceLabel);
+      auto u = d_.client->Update(api::kCommandRuns, obj);
+      if (!u.ok()) return u.status();
+      obj = *u;
+    }
+  }
+  api::CommandRunStatus st = StatusAfterAgentLost(run, d, d_.clock->Now());
+  auto w = WriteStatus(obj, run, st);
+  if (!w.ok()) return w.status();
+  Assume(*w);
+  d_.events->Record(*w, kube::kEventWarning, kReasonAgentLost, d.message);
+  log_.Warn("agent lost", {{"namespace", run.metadata.ns}, {"name", run.metadata.name},
+                           {"instance", run.status.allocation->instance_id}, {"heartbeatAgeSeconds", d.age_seconds},
+                           {"action", d.action == AgentLostAction::kRequeue ? "requeue" : "fail"}});
+  // The freed room: a requeued run is placed again by the status event; a failed one completes
+  // (finalizer, quota) the same way. Nothing to requeue here.
   return kube::ReconcileResult{};
 }
 
@@ -448,6 +535,7 @@ Result<kube::ReconcileResult> CommandRunReconciler::Complete(const Json& obj, co
     }
   }
   if (first_time && d_.metrics) d_.metrics->RunFinished(api::RunPhaseName(run.status.phase));
+  if (Status bs = RemoveBalloon(run); !bs.ok()) return bs;
   auto f = EnsureFinalizer(obj, false);
   if (!f.ok()) return f.status();
   {
@@ -465,6 +553,7 @@ Result<kube::ReconcileResult> CommandRunReconciler::Finalize(const Json& obj, co
   if (api::IsTerminal(run.status.phase)) return Complete(obj, run);
   // Deleted before it finished: release whatever it held (the ledger is status, so dropping the
   // finalizer is the release) and give quota back.
+  if (Status bs = RemoveBalloon(run); !bs.ok()) return bs;
   auto f = EnsureFinalizer(obj, false);
   if (!f.ok()) return f.status();
   {
@@ -495,23 +584,47 @@ void CommandRunReconciler::Assume(const Json& written) {
 }
 
 ClusterSnapshot CommandRunReconciler::Snapshot(const std::string& ns) {
-  ClusterSnapshot s = BuildSnapshot(d_.caches, ns, &typed_, d_.policy.owned_quota_name, d_.clock->Now());
+  api::Time now = d_.clock->Now();
+  ClusterSnapshot s = BuildSnapshot(d_.caches, ns, &typed_, d_.policy.owned_quota_name, now);
+  // An instance whose agent stopped renewing its Lease cannot start anything: placement treats it
+  // as not running (the Lease's renewal brings waiting runs back, see the manager).
+  for (auto& [key, inst] : s.instances) {
+    AgentHeartbeat hb = HeartbeatOf(inst.ns, inst.name);
+    if (hb.found && now - hb.renewed > d_.policy.agent_heartbeat_timeout) {
+      inst.agent_lost = true;
+      inst.running = false;
+    }
+  }
   std::lock_guard<std::mutex> lock(assumed_mu_);
+  std::set<std::string> replaced;
+  std::vector<Holding> assumed_holdings;
   for (auto it = assumed_.begin(); it != assumed_.end();) {
-    kube::ObjectPtr cached = d_.caches.runs->Get(it->first);
-    if (!cached || RvOf(*cached) >= it->second.rv) {
-      it = assumed_.erase(it);  // the cache caught up (or the run is gone)
+    // Caught up: the source the holdings were read from (the ledger when there is one, else the
+    // informer's store) shows this write or a newer one, or the run is gone.
+    int64_t seen_rv = d_.caches.ledger ? d_.caches.ledger->ObservedRv(it->first) : 0;
+    bool gone = false;
+    if (seen_rv == 0) {
+      kube::ObjectPtr cached = d_.caches.runs->Get(it->first);
+      gone = !cached;
+      if (cached && !d_.caches.ledger) seen_rv = RvOf(*cached);
+    }
+    if (gone || (seen_rv != 0 && seen_rv >= it->second.rv)) {
+      it = assumed_.erase(it);
       continue;
     }
     std::string run_ns, name;
     kube::SplitKey(it->first, &run_ns, &name);
     if (run_ns == ns) {
-      const std::string& key = it->first;
-      s.holdings.erase(std::remove_if(s.holdings.begin(), s.holdings.end(), [&](const Holding& h) { return h.run_key == key; }),
-                       s.holdings.end());
-      if (it->second.holding) s.holdings.push_back(*it->second.holding);
+      replaced.insert(it->first);
+      if (it->second.holding) assumed_holdings.push_back(*it->second.holding);
     }
     ++it;
+  }
+  if (!replaced.empty()) {
+    s.holdings.erase(std::remove_if(s.holdings.begin(), s.holdings.end(),
+                                    [&](const Holding& h) { return replaced.count(h.run_key) > 0; }),
+                     s.holdings.end());
+    for (auto& h : assumed_holdings) s.holdings.push_back(std::move(h));
   }
   return s;
 }
@@ -620,11 +733,11 @@ Status CommandRunReconciler::RaiseQuota(const std::string& ns, const GrowPlan& g
   return Status::Ok();
 }
 
-Status CommandRunReconciler::LowerQuotas(const std::string& ns) {
+Status CommandRunReconciler::LowerQuotas(const std::string& ns, const std::string& reverted_instance) {
   ClusterSnapshot s = Snapshot(ns);
   bool in_flight = false;
-  for (const auto& h : s.holdings) in_flight = in_flight || h.phase == api::RunPhase::kAllocating;
-  for (const auto& [k, i] : s.instances) in_flight = in_flight || i.hotplug_in_flight;
+  for (const auto& h : s.holdings) in_flight = in_flight || (h.phase == api::RunPhase::kAllocating && h.instance != reverted_instance);
+  for (const auto& [k, i] : s.instances) in_flight = in_flight || (i.hotplug_in_flight && k != reverted_instance);
   auto it = s.quotas.find(ns);
   if (it == s.quotas.end()) return Status::Ok();
   for (const auto& qv : it->second) {
@@ -687,16 +800,35 @@ Status CommandRunReconciler::PatchVmSize(const std::string& ns, const std::strin
   return Status::Ok();
 }
 
-Status CommandRunReconciler::EnsureProvisioningRequest(const api::CommandRun& run, const std::string& instance_key,
-                                                       const GrowPlan& g) {
-  const std::string& ns = run.metadata.ns;
-  std::string name = "prescient-" + run.metadata.name;
-  if (name.size() > 253) name = name.substr(0, 253);
-  Json owner = {{"apiVersion", api::kApiVersion}, {"kind", api::kCommandRunKind}, {"name", run.metadata.name},
-                {"uid", run.metadata.uid}};
-  Json labels = {{api::kManagedByLabel, api::kManagedByValue}, {api::kRunLabel, run.metadata.name}};
-  // The PodTemplate mirrors the instance's virt-launcher pod at the size it will need, so the
-  // autoscaler's simulation picks a node group whose nodes can hold it (selectors, devices, tolerations).
+Status CommandRunReconciler::RevertVmSize(const InstanceView& inst) {
+  auto vm = d_.client->Get(resources::kVirtualMachine, inst.ns, inst.name);
+  if (!vm.ok()) return vm.status().code() == Code::kNotFound ? Status::Ok() : vm.status();
+  const Json& domain = (*vm)["spec"]["template"]["spec"]["domain"];
+  Json ops = Json::array();
+  // `test` on the values read, as for the grow patch: a resize by someone else since is left alone.
+  if (domain.contains("cpu") && domain["cpu"].contains("sockets") && domain["cpu"]["sockets"].is_number_integer() &&
+      domain["cpu"]["sockets"].get<int>() != inst.sockets) {
+    ops.push_back({{"op", "test"}, {"path", "/spec/template/spec/domain/cpu/sockets"}, {"value", domain["cpu"]["sockets"]}});
+    ops.push_back({{"op", "replace"}, {"path", "/spec/template/spec/domain/cpu/sockets"}, {"value", inst.sockets}});
+  }
+  if (domain.contains("memory") && domain["memory"].contains("guest") && domain["memory"]["guest"].is_string()) {
+    const Json& guest = domain["memory"]["guest"];
+    auto cur = ParseBytes(guest.get<std::string>());
+    if (cur.ok() && *cur != inst.memory_bytes && inst.memory_bytes > 0) {
+      ops.push_back({{"op", "test"}, {"path", "/spec/template/spec/domain/memory/guest"}, {"value", guest}});
+      ops.push_back({{"op", "replace"}, {"path", "/spec/template/spec/domain/memory/guest"}, {"value", FormatBytes(inst.memory_bytes)}});
+    }
+  }
+  if (ops.empty()) return Status::Ok();
+  auto r = d_.client->Patch(resources::kVirtualMachine, inst.ns, inst.name, kube::PatchType::kJson, ops);
+  // A failed test: someone else changed the size meanwhile; theirs stands.
+  if (!r.ok() && r.status().code() != Code::kConflict && r.status().code() != Code::kInvalid) return r.status();
+  log_.Info("hotplug reverted", {{"namespace", inst.ns}, {"name", inst.name}, {"sockets", inst.sockets},
+                                 {"guest", FormatBytes(inst.memory_bytes)}});
+  return Status::Ok();
+}
+
+nlohmann::json CommandRunReconciler::LauncherPodSpec(const std::string& instance_key, const GrowPlan& g) const {
   Json pod_spec = Json::object();
   for (const auto& pod : d_.caches.pods->ByIndex(kLauncherIndex, instance_key)) {
     if (!PodIsTerminal(*pod)) {
@@ -716,6 +848,84 @@ Status CommandRunReconciler::EnsureProvisioningRequest(const api::CommandRun& ru
     c0["resources"]["limits"]["memory"] = FormatBytes(g.new_pod_memory_bytes);
   }
   for (size_t i = 1; i < pod_spec["containers"].size(); ++i) pod_spec["containers"][i].erase("resources");
+  return pod_spec;
+}
+
+Status CommandRunReconciler::AskForNodes(const api::CommandRun& run, const std::string& instance_key, const GrowPlan& g) {
+  if (d_.policy.scaling_mode == ScalingMode::kBalloon) return EnsureBalloon(run, instance_key, g);
+  return EnsureProvisioningRequest(run, instance_key, g);
+}
+
+Status CommandRunReconciler::EnsureBalloon(const api::CommandRun& run, const std::string& instance_key, const GrowPlan& g) {
+  const std::string& bns = d_.policy.balloon_namespace.empty() ? run.metadata.ns : d_.policy.balloon_namespace;
+  if (!balloon_class_ready_.load()) {
+    // Negative, so every real pod preempts the balloon; not below the autoscaler's expendable
+    // cutoff (-10), so the autoscaler still adds a node for it.
+    Json pc = {{"apiVersion", "scheduling.k8s.io/v1"},
+               {"kind", "PriorityClass"},
+               {"metadata", {{"name", d_.policy.balloon_priority_class},
+                             {"labels", {{api::kManagedByLabel, api::kManagedByValue}}}}},
+               {"value", d_.policy.balloon_priority},
+               {"globalDefault", false},
+               {"preemptionPolicy", "Never"},
+               {"description", "prescient-operator balloon pods: placeholders that make the cluster autoscaler add "
+                               "nodes ahead of a run; preempted by any real pod"}};
+    auto c = d_.client->Create(resources::kPriorityClass, pc);
+    if (!c.ok() && c.status().code() != Code::kAlreadyExists) return c.status();
+    balloon_class_ready_ = true;
+  }
+  Json spec = LauncherPodSpec(instance_key, g);
+  // Only what scheduling looks at: the size and where it may go; the container just sleeps.
+  Json balloon_spec = {{"priorityClassName", d_.policy.balloon_priority_class},
+                       {"terminationGracePeriodSeconds", 0},
+                       {"automountServiceAccountToken", false},
+                       {"containers", Json::array({{{"name", "balloon"},
+                                                    {"image", d_.policy.balloon_image},
+                                                    {"resources", {{"requests", spec["containers"][0]["resources"]["requests"]}}}}})}};
+  for (const char* k : {"nodeSelector", "affinity", "tolerations"}) {
+    if (spec.contains(k)) balloon_spec[k] = spec[k];
+  }
+  Json labels = {{api::kManagedByLabel, api::kManagedByValue}, {kBalloonLabel, "true"}, {api::kRunLabel, run.metadata.name}};
+  Json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", BalloonName(run)}, {"namespace", bns}, {"labels", labels},
+                            {"annotations", {{"prescient.dev/commandrun", run.Key()}}}}},
+              {"spec", balloon_spec}};
+  auto p = d_.client->Create(kube::resources::kPod, pod);
+  if (p.ok()) {
+    if (d_.metrics) d_.metrics->ProvisioningRequest("Balloon");
+    log_.Info("balloon pod created", {{"namespace", run.metadata.ns}, {"name", run.metadata.name},
+                                      {"pod", bns + "/" + BalloonName(run)}});
+    return Status::Ok();
+  }
+  if (p.status().code() == Code::kAlreadyExists) return Status::Ok();
+  return p.status();
+}
+
+Status CommandRunReconciler::RemoveBalloon(const api::CommandRun& run) {
+  if (d_.policy.scaling_mode != ScalingMode::kBalloon || run.metadata.uid.empty()) return Status::Ok();
+  const std::string& bns = d_.policy.balloon_namespace.empty() ? run.metadata.ns : d_.policy.balloon_namespace;
+  // The pods cache tells whether one exists (no API call per placement); a run that was waiting
+  // for nodes is checked against the API in case the cache does not cover the balloon namespace.
+  bool cached = d_.caches.pods && d_.caches.pods->Get(bns + "/" + BalloonName(run)) != nullptr;
+  if (!cached && run.status.phase != api::RunPhase::kScaling) return Status::Ok();
+  Status s = d_.client->Delete(kube::resources::kPod, bns, BalloonName(run));
+  if (!s.ok() && s.code() != Code::kNotFound) return s;
+  if (s.ok()) log_.Info("balloon pod removed", {{"namespace", run.metadata.ns}, {"name", run.metadata.name}});
+  return Status::Ok();
+}
+
+Status CommandRunReconciler::EnsureProvisioningRequest(const api::CommandRun& run, const std::string& instance_key,
+                                                       const GrowPlan& g) {
+  const std::string& ns = run.metadata.ns;
+  std::string name = "prescient-" + run.metadata.name;
+  if (name.size() > 253) name = name.substr(0, 253);
+  Json owner = {{"apiVersion", api::kApiVersion}, {"kind", api::kCommandRunKind}, {"name", run.metadata.name},
+                {"uid", run.metadata.uid}};
+  Json labels = {{api::kManagedByLabel, api::kManagedByValue}, {api::kRunLabel, run.metadata.name}};
+  // The PodTemplate mirrors the instance's virt-launcher pod at the size it will need, so the
+  // autoscaler's simulation picks a node group whose nodes can hold it (selectors, devices, tolerations).
+  Json pod_spec = LauncherPodSpec(instance_key, g);
   Json tmpl = {{"apiVersion", "v1"},
                {"kind", "PodTemplate"},
                {"metadata", {{"name", name}, {"namespace", ns}, {"labels", labels}, {"ownerReferences", Json::array({owner})}}},

@@ -16,6 +16,7 @@
 // Thread-safe: Reconcile runs concurrently for different keys.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -65,15 +66,35 @@ class CommandRunReconciler : public kube::Reconciler {
   Result<kube::ReconcileResult> CheckGrowth(Json obj, api::CommandRun run);
   Result<kube::ReconcileResult> Feedback(Json obj, api::CommandRun run);
 
+  // Lost agents: the heartbeat of the instance's agent, the decision for a bound run, and applying it.
+  AgentHeartbeat HeartbeatOf(const std::string& ns, const std::string& instance) const;
+  AgentLostDecision CheckAgent(const api::CommandRun& run);
+  Result<kube::ReconcileResult> TakeBackFromLostAgent(Json obj, const api::CommandRun& run, const AgentLostDecision& d);
+
   // Side effects.
   Result<Json> WriteStatus(const Json& obj, const api::CommandRun& run, api::CommandRunStatus status);
   Result<Json> EnsureFinalizer(const Json& obj, bool present);
   Result<Json> EnsureInstanceLabel(const Json& obj, const std::string& instance);
   Status RaiseQuota(const std::string& ns, const GrowPlan& g);
-  Status LowerQuotas(const std::string& ns);
+  // `reverted_instance` ("ns/vmi"): a growth just given up there; its in-flight state in the cache
+  // is stale and must not keep the quota raised.
+  Status LowerQuotas(const std::string& ns, const std::string& reverted_instance = "");
+  // Puts the VM's template back to the size its VMI has (a growth given up).
+  Status RevertVmSize(const InstanceView& inst);
   Status PatchVmSize(const std::string& ns, const std::string& vm, const GrowPlan& g);
   Status EnsureProvisioningRequest(const api::CommandRun& run, const std::string& instance_key, const GrowPlan& g);
   Status ScalePool(const std::string& ns, const std::string& pool, int replicas);
+  // Balloon mode: a placeholder pod of the grown virt-launcher pod's size (same scheduling
+  // constraints) in the balloon namespace, at the balloon PriorityClass; removed once the run is
+  // placed, finishes or is deleted (RemoveBalloon is a no-op when there is none).
+  // Asks the autoscaler for a node for the grown pod of `instance_key`: a ProvisioningRequest or a
+  // balloon pod, as the policy's scalingMode says.
+  Status AskForNodes(const api::CommandRun& run, const std::string& instance_key, const GrowPlan& g);
+  Status EnsureBalloon(const api::CommandRun& run, const std::string& instance_key, const GrowPlan& g);
+  Status RemoveBalloon(const api::CommandRun& run);
+  std::string BalloonName(const api::CommandRun& run) const { return "prescient-balloon-" + run.metadata.uid; }
+  // The virt-launcher pod spec of `instance_key` resized to the grown pod's requests (no node name).
+  Json LauncherPodSpec(const std::string& instance_key, const GrowPlan& g) const;
   DependencyLookup Lookup() const;
   Status WakeDeployment(const std::string& ns, const std::string& name, int replicas);
   // Takes the allocation back from a run that has not started: label off first (the agent acts on
@@ -97,6 +118,7 @@ class CommandRunReconciler : public kube::Reconciler {
     std::optional<Holding> holding;  // nullopt: released
     bool pending = false;            // still waiting for capacity
   };
+  std::atomic<bool> balloon_class_ready_{false};
   std::mutex assumed_mu_;
   std::map<std::string, Assumed> assumed_;  // by run key
 };

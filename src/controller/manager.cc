@@ -1,6 +1,10 @@
 #include "controller/manager.h"
 
 #include <map>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <cstring>
 #include <set>
 
 #include "api/constants.h"
@@ -25,13 +29,37 @@ void Slim(nlohmann::json* o) {
 }
 }  // namespace
 
-// Times each reconcile and counts errors for the metrics.
+// Work-queue latency: when an event first queued a key (the earliest while it waits, as client-go's
+// queue counts it) until a worker starts reconciling it. Requeues the controller makes itself
+// (backoff, requeue-after) are not events and are not timed. Thread-safe.
+class Manager::QueueLatency {
+ public:
+  void Added(const std::string& key, std::chrono::steady_clock::time_point now) {
+    std::lock_guard<std::mutex> lock(mu_);
+    added_.emplace(key, now);
+  }
+  std::optional<double> Started(const std::string& key, std::chrono::steady_clock::time_point now) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = added_.find(key);
+    if (it == added_.end()) return std::nullopt;
+    double s = std::chrono::duration<double>(now - it->second).count();
+    added_.erase(it);
+    return s;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> added_;
+};
+
+// Times each reconcile (and its wait in the queue) and counts errors for the metrics.
 class Manager::Instrumented : public kube::Reconciler {
  public:
-  Instrumented(std::string name, kube::Reconciler* inner, Metrics* metrics, Clock* clock)
-      : name_(std::move(name)), inner_(inner), metrics_(metrics), clock_(clock) {}
+  Instrumented(std::string name, kube::Reconciler* inner, Metrics* metrics, Clock* clock, QueueLatency* latency)
+      : name_(std::move(name)), inner_(inner), metrics_(metrics), clock_(clock), latency_(latency) {}
   Result<kube::ReconcileResult> Reconcile(const std::string& key) override {
     auto start = clock_->Monotonic();
+    if (auto waited = latency_->Started(key, start); waited && metrics_) metrics_->WorkQueueLatency(name_, *waited);
     auto r = inner_->Reconcile(key);
     if (metrics_) {
       metrics_->Reconcile(name_, !r.ok(), std::chrono::duration<double>(clock_->Monotonic() - start).count());
@@ -48,6 +76,7 @@ class Manager::Instrumented : public kube::Reconciler {
   kube::Reconciler* inner_;
   Metrics* metrics_;
   Clock* clock_;
+  QueueLatency* latency_;
 };
 
 Manager::Manager(ManagerOptions options) : o_(std::move(options)) {
@@ -81,7 +110,7 @@ Manager::Manager(ManagerOptions options) : o_(std::move(options)) {
   kube::Informer* deployments = add(resources::kDeployment);
   caches_ = {&runs_->store(), &reservations_->store(), &vmis->store(), &vms->store(), &pods->store(),
              &nodes->store(), &quotas->store(), &pools->store(), &pcs->store(), &leases->store(),
-             &endpoints->store(), &deployments->store()};
+             &endpoints->store(), &deployments->store(), &ledger_};
 
   run_queue_ = std::make_unique<kube::WorkQueue>(o_.clock);
   reservation_queue_ = std::make_unique<kube::WorkQueue>(o_.clock);
@@ -96,9 +125,12 @@ Manager::Manager(ManagerOptions options) : o_(std::move(options)) {
   d.policy = o_.policy;
   run_reconciler_ = std::make_unique<CommandRunReconciler>(d);
   reservation_reconciler_ = std::make_unique<ReservationReconciler>(o_.client, o_.events, o_.clock, caches_);
-  run_instrumented_ = std::make_unique<Instrumented>("commandrun", run_reconciler_.get(), o_.metrics, o_.clock);
-  reservation_instrumented_ =
-      std::make_unique<Instrumented>("resourcereservation", reservation_reconciler_.get(), o_.metrics, o_.clock);
+  run_latency_ = std::make_unique<QueueLatency>();
+  reservation_latency_ = std::make_unique<QueueLatency>();
+  run_instrumented_ =
+      std::make_unique<Instrumented>("commandrun", run_reconciler_.get(), o_.metrics, o_.clock, run_latency_.get());
+  reservation_instrumented_ = std::make_unique<Instrumented>("resourcereservation", reservation_reconciler_.get(),
+                                                             o_.metrics, o_.clock, reservation_latency_.get());
   run_controller_ = std::make_unique<kube::Controller>("commandrun", run_queue_.get(), run_instrumented_.get(), o_.workers);
   reservation_controller_ =
       std::make_unique<kube::Controller>("resourcereservation", reservation_queue_.get(), reservation_instrumented_.get(), 1);
@@ -107,11 +139,11 @@ Manager::Manager(ManagerOptions options) : o_(std::move(options)) {
                            [this](const kube::ObjectPtr& a, const kube::ObjectPtr& b) { OnRunChange(a, b); },
                            [this](const kube::ObjectPtr& o) { OnRunChange(o, nullptr); }});
   reservations_->AddEventHandlers({[this](const kube::ObjectPtr& o) {
-                                     reservation_queue_->Add(kube::ObjectKey(*o));
+                                     EnqueueReservation(kube::ObjectKey(*o));
                                      EnqueueWaiting(Ns(*o));
                                    },
                                    [this](const kube::ObjectPtr&, const kube::ObjectPtr& o) {
-                                     reservation_queue_->Add(kube::ObjectKey(*o));
+                                     EnqueueReservation(kube::ObjectKey(*o));
                                      EnqueueWaiting(Ns(*o));
                                    },
                                    [this](const kube::ObjectPtr& o) { EnqueueWaiting(Ns(*o)); }});
@@ -132,6 +164,18 @@ Manager::Manager(ManagerOptions options) : o_(std::move(options)) {
   };
   vmis->AddEventHandlers({vmi_changed, [vmi_changed](const kube::ObjectPtr&, const kube::ObjectPtr& o) { vmi_changed(o); },
                           vmi_changed});
+  // An agent's Lease that was stale and is renewed again (or a new agent): its instance can take
+  // runs again. Plain renewals of a live agent wake nobody.
+  auto agent_lease = [this](const kube::ObjectPtr& old_obj, const kube::ObjectPtr& new_obj) {
+    if (!new_obj || (*new_obj)["metadata"].value("name", "").rfind(kAgentLeasePrefix, 0) != 0) return;
+    api::Time now = o_.clock->Now();
+    auto stale = [&](const kube::ObjectPtr& l) {
+      AgentHeartbeat hb = HeartbeatFromLease(l.get());
+      return !hb.found || now - hb.renewed > o_.policy.agent_heartbeat_timeout;
+    };
+    if (!old_obj || (stale(old_obj) && !stale(new_obj))) EnqueueWaiting(Ns(*new_obj));
+  };
+  leases->AddEventHandlers({[agent_lease](const kube::ObjectPtr& o) { agent_lease(nullptr, o); }, agent_lease, nullptr});
   auto node_changed = [this](const kube::ObjectPtr&) { EnqueueWaiting(""); };
   nodes->AddEventHandlers({node_changed, [node_changed](const kube::ObjectPtr&, const kube::ObjectPtr& o) { node_changed(o); },
                            node_changed});
@@ -139,11 +183,22 @@ Manager::Manager(ManagerOptions options) : o_(std::move(options)) {
 
 Manager::~Manager() { Stop(); }
 
+void Manager::EnqueueRun(const std::string& key) {
+  run_latency_->Added(key, o_.clock->Monotonic());
+  run_queue_->Add(key);
+}
+
+void Manager::EnqueueReservation(const std::string& key) {
+  reservation_latency_->Added(key, o_.clock->Monotonic());
+  reservation_queue_->Add(key);
+}
+
 void Manager::OnRunChange(const kube::ObjectPtr& old_obj, const kube::ObjectPtr& new_obj) {
   const kube::ObjectPtr& o = new_obj ? new_obj : old_obj;
   std::string key = kube::ObjectKey(*o);
+  ledger_.Observe(old_obj, new_obj);  // before the key is queued: its reconcile reads the ledger
   run_reconciler_->ForgetRun(key);
-  if (new_obj) run_queue_->Add(key);
+  if (new_obj) EnqueueRun(key);
   // A run that stopped holding capacity (finished, released, deleted) frees room for waiting ones;
   // a new waiting run may change the queue positions of the others.
   std::string before = Phase(old_obj), after = new_obj ? Phase(new_obj) : "";
@@ -153,11 +208,11 @@ void Manager::OnRunChange(const kube::ObjectPtr& old_obj, const kube::ObjectPtr&
   (void)new_waiter;
   const auto& spec = (*o).contains("spec") ? (*o)["spec"] : nlohmann::json::object();
   std::string res = spec.is_object() ? spec.value("reservationName", "") : "";
-  if (!res.empty() && (Holds(before) != Holds(after))) reservation_queue_->Add(Ns(*o) + "/" + res);
+  if (!res.empty() && (Holds(before) != Holds(after))) EnqueueReservation(Ns(*o) + "/" + res);
   if (freed) {
     // Reservations' used amounts change when any of their runs stop holding.
     for (const auto& r : reservations_->store().ByIndex(kube::kNamespaceIndex, Ns(*o))) {
-      reservation_queue_->Add(kube::ObjectKey(*r));
+      EnqueueReservation(kube::ObjectKey(*r));
     }
   }
 }
@@ -165,7 +220,7 @@ void Manager::OnRunChange(const kube::ObjectPtr& old_obj, const kube::ObjectPtr&
 void Manager::EnqueueWaiting(const std::string& ns) {
   for (const char* phase : {"None", "Pending", "Predicting", "Queued", "Scaling", "Allocating"}) {
     for (const auto& r : runs_->store().ByIndex(kRunPhaseIndex, phase)) {
-      if (ns.empty() || Ns(*r) == ns) run_queue_->Add(kube::ObjectKey(*r));
+      if (ns.empty() || Ns(*r) == ns) EnqueueRun(kube::ObjectKey(*r));
     }
   }
 }
@@ -174,7 +229,7 @@ void Manager::EnqueueRunsOnInstance(const std::string& ns, const std::string& vm
   for (const auto& r : runs_->store().ByIndex(kRunPhaseIndex, "Running")) {
     if (Ns(*r) != ns) continue;
     const auto& labels = (*r)["metadata"].value("labels", nlohmann::json::object());
-    if (labels.is_object() && labels.value(api::kInstanceLabel, "") == vmi) run_queue_->Add(kube::ObjectKey(*r));
+    if (labels.is_object() && labels.value(api::kInstanceLabel, "") == vmi) EnqueueRun(kube::ObjectKey(*r));
   }
 }
 
@@ -202,8 +257,8 @@ void Manager::StartControllers() {
   if (controllers_started_.exchange(true)) return;
   // Everything cached gets one pass: after a restart this rebuilds the ledger's consequences
   // (labels, quota, history) from stored status.
-  for (const auto& key : runs_->store().ListKeys()) run_queue_->Add(key);
-  for (const auto& key : reservations_->store().ListKeys()) reservation_queue_->Add(key);
+  for (const auto& key : runs_->store().ListKeys()) EnqueueRun(key);
+  for (const auto& key : reservations_->store().ListKeys()) EnqueueReservation(key);
   run_controller_->Start();
   reservation_controller_->Start();
   if (o_.metrics) metrics_thread_ = std::thread([this] { MetricsLoop(); });
@@ -226,6 +281,17 @@ void Manager::MetricsLoop() {
     for (const auto& [p, n] : depth) {
       o_.metrics->SetQueueDepth(p, n);
       seen_priorities.insert(p);
+    }
+    // Heartbeat age of every agent (a dead agent's age keeps growing here, with or without runs).
+    api::Time now = o_.clock->Now();
+    for (const auto& lease : caches_.leases->List()) {
+      std::string name = (*lease)["metadata"].value("name", "");
+      if (name.rfind(kAgentLeasePrefix, 0) != 0) continue;
+      AgentHeartbeat hb = HeartbeatFromLease(lease.get());
+      if (hb.found) {
+        o_.metrics->SetAgentHeartbeatAge(name.substr(std::strlen(kAgentLeasePrefix)),
+                                         std::chrono::duration<double>(now - hb.renewed).count());
+      }
     }
     for (int i = 0; i < 20 && !stopping_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

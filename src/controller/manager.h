@@ -49,6 +49,10 @@ class Manager {
 
  private:
   class Instrumented;
+  class QueueLatency;
+  // Every event-driven Add goes through these, so the work-queue latency metric sees it.
+  void EnqueueRun(const std::string& key);
+  void EnqueueReservation(const std::string& key);
   void EnqueueWaiting(const std::string& ns);
   void EnqueueRunsOnInstance(const std::string& ns, const std::string& vmi);
   void OnRunChange(const kube::ObjectPtr& old_obj, const kube::ObjectPtr& new_obj);
@@ -58,9 +62,11 @@ class Manager {
   std::vector<std::unique_ptr<kube::Informer>> informers_;
   kube::Informer* runs_ = nullptr;
   kube::Informer* reservations_ = nullptr;
+  HoldingLedger ledger_;  // fed by the CommandRun informer's events, read by placements
   Caches caches_;
   std::unique_ptr<CommandRunReconciler> run_reconciler_;
   std::unique_ptr<ReservationReconciler> reservation_reconciler_;
+  std::unique_ptr<QueueLatency> run_latency_, reservation_latency_;
   std::unique_ptr<Instrumented> run_instrumented_, reservation_instrumented_;
   std::unique_ptr<kube::WorkQueue> run_queue_, reservation_queue_;
   std::unique_ptr<kube::Controller> run_controller_, reservation_controller_;

@@ -89,11 +89,26 @@ Result<ControllerPolicy> ParsePolicyYaml(const std::string& yaml_text, const std
       {"guestReservedMemory", bytes(&p.guest_reserved_memory_bytes)},
       {"ownedQuotaName", str(&p.owned_quota_name)},
       {"provisioningClassName", str(&p.provisioning_class)},
+      {"balloonNamespace", str(&p.balloon_namespace)},
+      {"balloonPriorityClassName", str(&p.balloon_priority_class)},
+      {"balloonImage", str(&p.balloon_image)},
+      {"balloonPriority",
+       [&p](const YAML::Node& n, const std::string& where) {
+         try {
+           int v = n.as<int>();
+           if (v >= 0 || v < -10) return InvalidArgument(where + ": must be between -10 and -1 (below every real pod, at or above the autoscaler's expendable cutoff)");
+           p.balloon_priority = v;
+           return Status::Ok();
+         } catch (const YAML::Exception&) {
+           return InvalidArgument(where + ": expected an integer");
+         }
+       }},
       {"growthMemoryThreshold", dbl(&p.growth_memory_threshold, 0.1, 1.0)},
       {"growthFactor", dbl(&p.growth_factor, 1.0, 10.0)},
       {"throttleThreshold", dbl(&p.throttle_threshold, 0.0, 1.0)},
       {"cpuStep", milli(&p.cpu_step_milli)},
       {"agentHeartbeatTimeoutSeconds", secs(&p.agent_heartbeat_timeout)},
+      {"hotplugTimeoutSeconds", secs(&p.hotplug_timeout)},
       {"retrainIntervalSeconds", secs(&p.retrain_interval)},
       {"holdoutFraction", dbl(&p.holdout_fraction, 0.05, 0.5)},
       {"scalingMode",

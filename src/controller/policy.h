@@ -33,12 +33,23 @@ struct ControllerPolicy {
   std::string owned_quota_name = "prescient";       // the ResourceQuota whose spec.hard the operator may raise
   ScalingMode scaling_mode = ScalingMode::kProvisioningRequest;
   std::string provisioning_class = "best-effort-atomic-scale-up.autoscaling.x-k8s.io";
+  // Balloon mode: placeholder pods of the needed size at this (negative, but above the
+  // autoscaler's expendable cutoff of -10) priority, so the autoscaler adds a node for them and any
+  // real pod preempts them. "" namespace: the operator's own (main.cc fills it in).
+  std::string balloon_namespace;
+  std::string balloon_priority_class = "prescient-balloon";
+  int32_t balloon_priority = -5;
+  std::string balloon_image = "registry.k8s.io/pause:3.9";
   // Feedback while running.
   double growth_memory_threshold = 0.9;   // memory peak >= this × allocation -> grow
   double growth_factor = 1.5;             // new allocation = max(peak × factor, allocation + step)
   double throttle_threshold = 0.2;        // cpu throttled fraction above this -> more CPU
   int64_t cpu_step_milli = 1000;
   std::chrono::seconds agent_heartbeat_timeout{60};
+  // A hotplug the VMI has not reported done this long after it was asked for (or that the VM says
+  // needs a restart) is given up: the VM's size is put back, the quota raise rolled back, and the
+  // run queued again; the run does not try growing again for the same time.
+  std::chrono::seconds hotplug_timeout{300};
   // Retraining.
   std::chrono::seconds retrain_interval{3600};
   size_t retrain_min_new_records = 50;

@@ -90,6 +90,8 @@ class ReconcilerTest : public ::testing::Test {
     d.policy.guest_reserved_cpu_milli = 0;
     d.policy.guest_reserved_memory_bytes = 0;
     d.caches = {&runs_, &reservations_, &vmis_, &vms_, &pods_, &nodes_, &quotas_, &pools_, nullptr, nullptr};
+    d.caches.ledger = &ledger_;  // as in production: holdings come from the ledger Sync() feeds
+    d.caches.leases = &leases_;
     rec_ = std::make_unique<CommandRunReconciler>(d);
     ASSERT_TRUE(client_.Create(kube::resources::kNode, NodeObj("n1")).ok());
   }
@@ -109,7 +111,7 @@ class ReconcilerTest : public ::testing::Test {
     std::pair<const kube::ResourceType*, kube::Store*> all[] = {
         {&api::kCommandRuns, &runs_}, {&resources::kVirtualMachineInstance, &vmis_}, {&resources::kVirtualMachine, &vms_},
         {&kube::resources::kPod, &pods_}, {&kube::resources::kNode, &nodes_}, {&resources::kResourceQuota, &quotas_},
-        {&api::kResourceReservations, &reservations_}};
+        {&api::kResourceReservations, &reservations_}, {&kube::resources::kLease, &leases_}};
     for (auto [t, s] : all) {
       auto l = client_.List(*t, "", {});
       ASSERT_TRUE(l.ok());
@@ -117,10 +119,14 @@ class ReconcilerTest : public ::testing::Test {
       for (auto& o : l->items) {
         std::string k = kube::ObjectKey(o);
         seen.insert(k);
-        s->Upsert(k, std::make_shared<const json>(o));
+        auto obj = std::make_shared<const json>(o);
+        auto old = s->Upsert(k, obj);
+        if (s == &runs_) ledger_.Observe(old, obj);
       }
       for (const auto& k : s->ListKeys()) {
-        if (!seen.count(k)) s->Remove(k);
+        if (seen.count(k)) continue;
+        auto old = s->Remove(k);
+        if (s == &runs_) ledger_.Observe(old, nullptr);
       }
     }
   }
@@ -143,7 +149,8 @@ class ReconcilerTest : public ::testing::Test {
 
   FakeClock clock_;
   kube::FakeClient client_{&clock_};
-  kube::Store runs_, reservations_, vmis_, vms_, pods_, nodes_, quotas_, pools_;
+  kube::Store runs_, reservations_, vmis_, vms_, pods_, nodes_, quotas_, pools_, leases_;
+  HoldingLedger ledger_;
   kube::FakeEventRecorder events_;
   HistoryPredictor predictor_{ControllerPolicy{}};
   std::filesystem::path dir_;
@@ -302,6 +309,134 @@ TEST_F(ReconcilerTest, ApiFaultsAreRetriedWithoutLosingOrDoublingTheAllocation) 
   EXPECT_EQ(b.status.phase, api::RunPhase::kAllocated);
   // 1 vCPU VM, 500m default each: exactly full, never over.
   EXPECT_EQ(a.status.allocation->cpu_milli + b.status.allocation->cpu_milli, 1000);
+}
+
+// The agent's heartbeat Lease, renewed `age` ago.
+json AgentLease(const std::string& instance, Clock::TimePoint renewed) {
+  return {{"apiVersion", "coordination.k8s.io/v1"},
+          {"kind", "Lease"},
+          {"metadata", {{"name", "prescient-agent-" + instance}, {"namespace", "default"}}},
+          {"spec", {{"holderIdentity", instance}, {"leaseDurationSeconds", 30}, {"renewTime", FormatRfc3339Micro(renewed)}}}};
+}
+
+TEST_F(ReconcilerTest, LostAgentRequeuesUnstartedRunsAndFailsStartedOnes) {
+  Put(resources::kVirtualMachine, Vm("vm1", 2, "2Gi"));
+  Put(resources::kVirtualMachineInstance, Vmi("vm1", 2, "2Gi"));
+  Put(kube::resources::kLease, AgentLease("vm1", clock_.Now()));
+  Put(api::kCommandRuns, RunObj("waiting", "vm1"));
+  Put(api::kCommandRuns, RunObj("started", "vm1"));
+  Settle("default/waiting");
+  Settle("default/started");
+  ASSERT_EQ(Get("waiting").status.phase, api::RunPhase::kAllocated);
+  // A live agent: the run is looked at again once the Lease could have gone stale, not before.
+  Sync();
+  auto r = rec_->Reconcile("default/waiting");
+  ASSERT_TRUE(r.ok());
+  EXPECT_GE(r->requeue_after.count(), 60000);
+  EXPECT_LE(r->requeue_after.count(), 61000);
+  // The agent claims "started", then stops renewing its Lease.
+  json claimed = *client_.Get(api::kCommandRuns, "default", "started");
+  claimed["status"]["phase"] = "Running";
+  claimed["status"]["agent"] = {{"instance", "vm1"}, {"claimedAt", FormatRfc3339(clock_.Now())}};
+  ASSERT_TRUE(client_.UpdateStatus(api::kCommandRuns, claimed).ok());
+  clock_.Advance(std::chrono::seconds(61));
+  Settle("default/waiting");
+  Settle("default/started");
+
+  api::CommandRun w = Get("waiting");
+  EXPECT_EQ(w.status.phase, api::RunPhase::kQueued);
+  EXPECT_FALSE(w.status.allocation.has_value());
+  EXPECT_FALSE(w.metadata.labels.count(api::kInstanceLabel)) << "the agent must not see it any more";
+  ASSERT_TRUE(w.status.queue.has_value());
+  EXPECT_EQ(w.status.queue->reason, kReasonAgentLost) << w.status.queue->message;
+  EXPECT_TRUE(api::IsConditionTrue(w.status.conditions, kConditionAgentLost));
+  EXPECT_TRUE(events_.Has("default/waiting", kReasonAgentLost));
+
+  api::CommandRun s = Get("started");
+  EXPECT_EQ(s.status.phase, api::RunPhase::kFailed);
+  ASSERT_TRUE(s.status.result.has_value());
+  EXPECT_EQ(s.status.result->reason, "Lost");
+  EXPECT_TRUE(api::IsConditionTrue(s.status.conditions, kConditionAgentLost));
+  EXPECT_TRUE(events_.Has("default/started", kReasonAgentLost));
+  EXPECT_FALSE(s.metadata.HasFinalizer(api::kAllocationFinalizer)) << "completed: allocation released";
+
+  // No retry storm: with the agent still gone, another pass writes nothing.
+  int64_t rv = client_.CurrentResourceVersion();
+  ASSERT_TRUE(rec_->Reconcile("default/waiting").ok());
+  EXPECT_EQ(client_.CurrentResourceVersion(), rv);
+
+  // The agent comes back: the queued run is placed again.
+  json lease = *client_.Get(kube::resources::kLease, "default", "prescient-agent-vm1");
+  lease["spec"]["renewTime"] = FormatRfc3339Micro(clock_.Now());
+  ASSERT_TRUE(client_.Update(kube::resources::kLease, lease).ok());
+  Settle("default/waiting");
+  w = Get("waiting");
+  EXPECT_EQ(w.status.phase, api::RunPhase::kAllocated);
+  EXPECT_EQ(w.metadata.labels[api::kInstanceLabel], "vm1");
+}
+
+TEST_F(ReconcilerTest, HotplugThatNeverFinishesIsRolledBackAndTheRunQueuedWithoutAStorm) {
+  Put(resources::kVirtualMachine, Vm("vm1", 2, "2Gi"));
+  Put(resources::kVirtualMachineInstance, Vmi("vm1", 2, "2Gi"));
+  Put(resources::kResourceQuota, Quota("4Gi", "2400Mi"));
+  Put(api::kCommandRuns, RunObj("heavy", "vm1", "3Gi"));
+  Settle("default/heavy");
+  ASSERT_EQ(Get("heavy").status.phase, api::RunPhase::kAllocating);
+  auto q = client_.Get(resources::kResourceQuota, "default", "prescient");
+  ASSERT_NE((*q)["spec"]["hard"]["requests.memory"], "4Gi") << "raised for the migration pod";
+  // KubeVirt never reports it done: the wait is rechecked when the timeout (300 s) would pass.
+  Sync();
+  auto w = rec_->Reconcile("default/heavy");
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->requeue_after, std::chrono::milliseconds(301000));
+  clock_.Advance(std::chrono::seconds(301));
+  Settle("default/heavy");
+
+  api::CommandRun r = Get("heavy");
+  EXPECT_EQ(r.status.phase, api::RunPhase::kQueued);
+  EXPECT_FALSE(r.status.allocation.has_value());
+  ASSERT_TRUE(r.status.queue.has_value());
+  EXPECT_EQ(r.status.queue->reason, kReasonHotplugBackoff) << "queued; placement does not grow it again yet";
+  EXPECT_TRUE(api::IsConditionTrue(r.status.conditions, kConditionHotplugFailed));
+  EXPECT_TRUE(events_.Has("default/heavy", kReasonHotplugTimedOut));
+  auto vm = client_.Get(resources::kVirtualMachine, "default", "vm1");
+  EXPECT_EQ((*vm)["spec"]["template"]["spec"]["domain"]["memory"]["guest"], "2Gi") << "the VM's size is put back";
+  q = client_.Get(resources::kResourceQuota, "default", "prescient");
+  EXPECT_EQ((*q)["spec"]["hard"]["requests.memory"], "4Gi") << "the quota raise is rolled back";
+
+  // Not a retry storm: until the back-off ends, passes write nothing and ask to come back then.
+  int64_t rv = client_.CurrentResourceVersion();
+  auto again = rec_->Reconcile("default/heavy");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(client_.CurrentResourceVersion(), rv);
+  EXPECT_GT(again->requeue_after.count(), 290000);
+  EXPECT_LE(again->requeue_after.count(), 300001);
+  // After it, the run may grow an instance again.
+  clock_.Advance(std::chrono::seconds(301));
+  Settle("default/heavy");
+  EXPECT_EQ(Get("heavy").status.phase, api::RunPhase::kAllocating);
+}
+
+TEST_F(ReconcilerTest, RestartRequiredGivesTheGrowthUpAtOnce) {
+  Put(resources::kVirtualMachine, Vm("vm1", 2, "2Gi"));
+  Put(resources::kVirtualMachineInstance, Vmi("vm1", 2, "2Gi"));
+  Put(api::kCommandRuns, RunObj("heavy", "vm1", "3Gi"));
+  Settle("default/heavy");
+  ASSERT_EQ(Get("heavy").status.phase, api::RunPhase::kAllocating);
+  // A VM whose rollout strategy cannot hotplug: KubeVirt says the change needs a restart.
+  json vm = *client_.Get(resources::kVirtualMachine, "default", "vm1");
+  vm["status"]["conditions"] = json::array({{{"type", "RestartRequired"}, {"status", "True"}, {"reason", "RestartRequired"}}});
+  ASSERT_TRUE(client_.UpdateStatus(resources::kVirtualMachine, vm).ok());
+  Settle("default/heavy");
+  api::CommandRun r = Get("heavy");
+  EXPECT_EQ(r.status.phase, api::RunPhase::kQueued);
+  EXPECT_TRUE(events_.Has("default/heavy", kReasonRestartRequired));
+  auto c = std::find_if(r.status.conditions.begin(), r.status.conditions.end(),
+                        [](const api::Condition& x) { return x.type == kConditionHotplugFailed; });
+  ASSERT_NE(c, r.status.conditions.end());
+  EXPECT_EQ(c->reason, kReasonRestartRequired);
+  auto v = client_.Get(resources::kVirtualMachine, "default", "vm1");
+  EXPECT_EQ((*v)["spec"]["template"]["spec"]["domain"]["memory"]["guest"], "2Gi");
 }
 
 }  // namespace

@@ -114,6 +114,7 @@ InstanceView InstanceFromJson(const Json& vmi, const Json* vm, const Json* launc
     v.desired_sockets = IntAt(*vm, {"spec", "template", "spec", "domain", "cpu", "sockets"}, v.sockets);
     v.desired_guest = BytesAt(*vm, {"spec", "template", "spec", "domain", "memory", "guest"}).value_or(v.memory_bytes);
     if (v.desired_sockets != v.sockets || v.desired_guest != v.memory_bytes) v.hotplug_in_flight = true;
+    v.restart_required = HasTrueCondition(*vm, "RestartRequired");
     const Json* owners = At(*vm, {"metadata", "ownerReferences"});
     if (owners && owners->is_array()) {
       for (const auto& o : *owners) {
@@ -170,7 +171,7 @@ NodeView NodeFromJson(const Json& node, const std::vector<const Json*>& pods) {
     if (a->contains("memory")) n.allocatable_memory_bytes = BytesOf((*a)["memory"]).value_or(0);
   }
   for (const Json* p : pods) {
-    if (!p || PodIsTerminal(*p)) continue;
+    if (!p || PodIsTerminal(*p) || !StrAt(*p, {"metadata", "labels", kBalloonLabel}).empty()) continue;
     int64_t c = 0, m = 0;
     PodRequests(*p, &c, &m);
     n.requested_cpu_milli += c;

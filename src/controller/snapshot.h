@@ -26,7 +26,8 @@ struct InstanceView {
   std::string node;          // status.nodeName
   std::string pool;          // owning VirtualMachinePool of the VM, "" if none
   std::map<std::string, std::string> labels;  // the VMI's labels (VM selectors match these)
-  bool running = false;      // phase Running and not being deleted
+  bool running = false;      // phase Running and not being deleted (and its agent not lost)
+  bool agent_lost = false;   // its agent's Lease is stale beyond the policy's grace
   int sockets = 1, cores = 1, threads = 1;    // status.currentCPUTopology
   int max_sockets = 0;       // spec.domain.cpu.maxSockets (0: no CPU hotplug)
   int64_t memory_bytes = 0;  // status.memory.guestCurrent
@@ -34,6 +35,7 @@ struct InstanceView {
   // A hotplug is in flight: HotVCPUChange/HotMemoryChange, or guestRequested != guestCurrent, or the
   // VM's template asks for more than the VMI has.
   bool hotplug_in_flight = false;
+  bool restart_required = false;  // the VM's RestartRequired condition is True (the change cannot be hotplugged)
   int desired_sockets = 0;       // the VM's spec.template ... cpu.sockets
   int64_t desired_guest = 0;     // the VM's spec.template ... memory.guest
   // Requests of the instance's running virt-launcher pod (0 when not seen).
@@ -113,7 +115,7 @@ struct ClusterSnapshot {
 // ---- the JSON edge: one function per kind -------------------------------------------------------
 // `vm` may be null (VMI without a VM); `launcher` the VMI's running virt-launcher pod, or null.
 InstanceView InstanceFromJson(const Json& vmi, const Json* vm, const Json* launcher);
-// `pods` are the pods bound to this node (any namespace).
+// `pods` are the pods bound to this node (any namespace); balloon pods are not counted.
 NodeView NodeFromJson(const Json& node, const std::vector<const Json*>& pods);
 PoolView PoolFromJson(const Json& pool);
 QuotaView QuotaFromJson(const Json& quota, const std::string& owned_quota_name);
@@ -123,6 +125,10 @@ std::optional<Holding> HoldingFromRun(const api::CommandRun& run, int32_t priori
 // Pod requests summed over containers (init containers: the max, as the scheduler counts them).
 void PodRequests(const Json& pod, int64_t* cpu_milli, int64_t* memory_bytes);
 bool PodIsTerminal(const Json& pod);
+
+// Balloon pods (scalingMode Balloon): placeholders the operator creates so the autoscaler adds a
+// node; any real pod preempts them, so they do not count against a node's free room.
+inline constexpr const char* kBalloonLabel = "prescient.dev/balloon";
 
 // The annotation on the operator-owned ResourceQuota that keeps the hard values from before it was
 // first raised ("cpu=4,memory=8Gi"), so it can be lowered back after the runs finish.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "api/constants.h"
 #include "api/validation.h"
@@ -71,6 +72,9 @@ api::CommandRunStatus StatusAfterPlan(const api::CommandRun& run, const api::Com
       // The allocation is recorded now so the ledger counts it while the hotplug is in flight.
       st.phase = api::RunPhase::kAllocating;
       st.allocation = allocation;
+      // While Allocating, allocatedAt is when the growth was asked for (the hotplug timeout counts
+      // from it); it becomes the allocation time once the hotplug is done.
+      st.allocation->allocated_at = now;
       api::QueueStatus q;
       q.reason = plan.reason;
       q.message = plan.message;
@@ -269,6 +273,135 @@ std::optional<QuotaHard> DesiredQuotaHard(const QuotaView& q, bool growth_in_fli
   }
   if (!change) return std::nullopt;
   return want;
+}
+
+AgentHeartbeat HeartbeatFromLease(const Json* lease) {
+  AgentHeartbeat hb;
+  if (!lease || !lease->contains("spec") || !(*lease)["spec"].is_object()) return hb;
+  const Json& spec = (*lease)["spec"];
+  for (const char* k : {"renewTime", "acquireTime"}) {
+    auto it = spec.find(k);
+    if (it != spec.end() && it->is_string() && ParseRfc3339(it->get<std::string>(), &hb.renewed)) {
+      hb.found = true;
+      return hb;
+    }
+  }
+  return hb;
+}
+
+AgentLostDecision DecideAgentLost(const api::CommandRun& run, const AgentHeartbeat& hb, api::Time now,
+                                  std::chrono::seconds grace) {
+  AgentLostDecision d;
+  const auto& st = run.status;
+  bool bound = st.allocation && !st.allocation->instance_id.empty();
+  if (!bound || !hb.found || run.metadata.deletion_timestamp) return d;
+  bool started = st.agent.has_value() || st.phase == api::RunPhase::kRunning;
+  if (st.phase != api::RunPhase::kAllocated && st.phase != api::RunPhase::kRunning) return d;
+  auto age = now - hb.renewed;
+  d.age_seconds = std::chrono::duration<double>(age).count();
+  if (age <= grace) {
+    // One second past the deadline, so the recheck finds the Lease stale rather than just on time.
+    d.recheck_after = std::chrono::duration_cast<std::chrono::milliseconds>(grace - age) + std::chrono::seconds(1);
+    return d;
+  }
+  char age_text[32];
+  std::snprintf(age_text, sizeof age_text, "%.0f", d.age_seconds);
+  std::string base = "the agent of instance " + st.allocation->instance_id + " last renewed its Lease " + age_text +
+                     " s ago (grace " + std::to_string(grace.count()) + " s)";
+  if (started) {
+    d.action = AgentLostAction::kFail;
+    d.message = base + "; the run it had started is lost and its allocation released";
+  } else {
+    d.action = AgentLostAction::kRequeue;
+    d.message = base + "; the run had not started and is queued for placement elsewhere";
+  }
+  return d;
+}
+
+api::CommandRunStatus StatusAfterAgentLost(const api::CommandRun& run, const AgentLostDecision& d, api::Time now) {
+  api::CommandRunStatus st = run.status;
+  if (d.action == AgentLostAction::kNone) return st;
+  int64_t gen = run.metadata.generation;
+  api::SetCondition(&st.conditions, {kConditionAgentLost, api::ConditionStatus::kTrue, gen, {}, kReasonAgentLost, d.message},
+                    now);
+  if (d.action == AgentLostAction::kRequeue) {
+    st.phase = api::RunPhase::kQueued;
+    st.allocation.reset();
+    api::QueueStatus q = st.queue.value_or(api::QueueStatus{});
+    q.reason = kReasonAgentLost;
+    q.message = d.message;
+    q.position = 0;
+    q.since = now;
+    st.queue = q;
+    api::SetCondition(&st.conditions,
+                      {api::kConditionAllocated, api::ConditionStatus::kFalse, gen, {}, kReasonAgentLost, d.message}, now);
+  } else {
+    st.phase = api::RunPhase::kFailed;
+    api::RunResult r = st.result.value_or(api::RunResult{});
+    r.reason = "Lost";
+    r.message = d.message;
+    if (!r.finished_at) r.finished_at = now;
+    st.result = r;
+    api::SetCondition(&st.conditions,
+                      {api::kConditionCompleted, api::ConditionStatus::kFalse, gen, {}, kReasonAgentLost, d.message}, now);
+  }
+  return st;
+}
+
+HotplugVerdict DecideHotplug(const InstanceView* inst, bool fits, std::optional<api::Time> requested_at, api::Time now,
+                             std::chrono::seconds timeout) {
+  HotplugVerdict v;
+  if (inst && inst->restart_required) {
+    v.outcome = HotplugOutcome::kRestartRequired;
+    v.reason = kReasonRestartRequired;
+    v.message = "VirtualMachine " + inst->name +
+                " reports RestartRequired: the size change cannot be hotplugged; size put back and the run queued again";
+    return v;
+  }
+  if (inst && inst->hotplug_in_flight) {
+    if (!requested_at) return v;  // an old status without the time: wait (VMI events bring it back)
+    auto elapsed = now - *requested_at;
+    if (elapsed > timeout) {
+      v.outcome = HotplugOutcome::kTimedOut;
+      v.reason = kReasonHotplugTimedOut;
+      v.message = "VirtualMachineInstance " + inst->name + " did not report the hotplug done within " +
+                  std::to_string(timeout.count()) + " s; size put back and the run queued again";
+      return v;
+    }
+    v.recheck_after = std::chrono::duration_cast<std::chrono::milliseconds>(timeout - elapsed) + std::chrono::seconds(1);
+    return v;
+  }
+  v.outcome = fits ? HotplugOutcome::kDone : HotplugOutcome::kNotApplied;
+  return v;
+}
+
+api::CommandRunStatus StatusAfterHotplugFailure(const api::CommandRun& run, const HotplugVerdict& v, api::Time now) {
+  api::CommandRunStatus st = run.status;
+  int64_t gen = run.metadata.generation;
+  st.phase = api::RunPhase::kQueued;
+  st.allocation.reset();
+  api::QueueStatus q = st.queue.value_or(api::QueueStatus{});
+  q.reason = v.reason;
+  q.message = v.message;
+  q.position = 0;
+  if (!q.since) q.since = now;
+  st.queue = q;
+  api::SetCondition(&st.conditions, {api::kConditionAllocated, api::ConditionStatus::kFalse, gen, {}, v.reason, v.message},
+                    now);
+  // Removed first so the transition time is this failure's: the back-off counts from it.
+  api::RemoveCondition(&st.conditions, kConditionHotplugFailed);
+  api::SetCondition(&st.conditions, {kConditionHotplugFailed, api::ConditionStatus::kTrue, gen, {}, v.reason, v.message}, now);
+  return st;
+}
+
+std::chrono::milliseconds HotplugBackoffLeft(const api::CommandRun& run, api::Time now, std::chrono::seconds timeout) {
+  for (const auto& c : run.status.conditions) {
+    if (c.type != kConditionHotplugFailed || c.status != api::ConditionStatus::kTrue) continue;
+    auto left = c.last_transition_time + timeout - now;
+    if (left <= std::chrono::milliseconds(0)) return std::chrono::milliseconds(0);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(left) + std::chrono::milliseconds(1);
+  }
+  return std::chrono::milliseconds(0);
 }
 
 }  // namespace prescient::controller

@@ -10,6 +10,7 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -73,6 +74,65 @@ struct DependencyGate {
 // with prescient.dev/scale-from-zero are woken (scaled to the annotation's count) ahead of time; a
 // Service whose pods come from such a Deployment of the same name is woken the same way.
 DependencyGate EvaluateDependencies(const api::CommandRun& run, const DependencyLookup& lookup);
+
+// ---- lost agents ---------------------------------------------------------------------------------
+// The agent of an instance renews Lease prescient-agent-<instance> in the run's namespace every 10 s
+// (docs/agent-protocol.md). When the newest renewal is older than the policy's grace
+// (agentHeartbeatTimeoutSeconds), runs bound to that instance that have not finished are taken
+// back: one not started yet (no claim) is re-queued for placement elsewhere, one the agent claimed
+// is Failed with result reason Lost. Both lose their allocation. No Lease at all is not a lost agent
+// (the agent may not be deployed yet): the run waits as before.
+inline constexpr const char* kConditionAgentLost = "AgentLost";
+inline constexpr const char* kReasonAgentLost = "AgentLost";
+inline constexpr const char* kAgentLeasePrefix = "prescient-agent-";
+
+struct AgentHeartbeat {
+  bool found = false;       // the Lease exists and has a parseable renewTime (or acquireTime)
+  api::Time renewed{};
+};
+enum class AgentLostAction { kNone, kRequeue, kFail };
+struct AgentLostDecision {
+  AgentLostAction action = AgentLostAction::kNone;
+  // kNone with a Lease: look again once the Lease would go stale if it is not renewed meanwhile.
+  std::chrono::milliseconds recheck_after{0};
+  double age_seconds = 0;
+  std::string message;
+};
+// The heartbeat a Lease object shows (spec.renewTime, else spec.acquireTime).
+AgentHeartbeat HeartbeatFromLease(const Json* lease);
+AgentLostDecision DecideAgentLost(const api::CommandRun& run, const AgentHeartbeat& hb, api::Time now,
+                                  std::chrono::seconds grace);
+// The status after the decision (requeue: Queued without allocation; fail: Failed/Lost), with the
+// AgentLost condition. Unchanged for kNone.
+api::CommandRunStatus StatusAfterAgentLost(const api::CommandRun& run, const AgentLostDecision& d, api::Time now);
+
+// ---- hotplug that does not finish -----------------------------------------------------------
+// While a run is Allocating, its instance grows. KubeVirt may never finish: the VM says
+// RestartRequired (a rollout strategy that cannot hotplug), or the migration stays pending (no node
+// takes the target pod). Past the policy's hotplugTimeoutSeconds, or at once on RestartRequired, the
+// growth is given up: the VM's size is put back, the quota raise rolled back, the run re-queued
+// with the reason and a HotplugFailed condition whose time starts a back-off of the same length
+// during which the run does not grow an instance again (it may still fit somewhere).
+inline constexpr const char* kConditionHotplugFailed = "HotplugFailed";
+inline constexpr const char* kReasonHotplugTimedOut = "HotplugTimedOut";
+inline constexpr const char* kReasonRestartRequired = "RestartRequired";
+inline constexpr const char* kReasonHotplugBackoff = "HotplugBackoff";
+
+enum class HotplugOutcome { kWait, kDone, kNotApplied, kTimedOut, kRestartRequired };
+struct HotplugVerdict {
+  HotplugOutcome outcome = HotplugOutcome::kWait;
+  std::chrono::milliseconds recheck_after{0};  // kWait: when the timeout would pass
+  std::string reason, message;                 // kTimedOut / kRestartRequired
+};
+// `inst` the run's instance (null: gone); `fits`: the allocation fits it now; `requested_at`: when
+// the growth was asked for (status.allocation.allocatedAt while Allocating).
+HotplugVerdict DecideHotplug(const InstanceView* inst, bool fits, std::optional<api::Time> requested_at, api::Time now,
+                             std::chrono::seconds timeout);
+// The status of a run whose growth was given up: Queued without allocation, the reason in the queue
+// status and the Allocated condition, and HotplugFailed (time = now, restarting the back-off).
+api::CommandRunStatus StatusAfterHotplugFailure(const api::CommandRun& run, const HotplugVerdict& v, api::Time now);
+// How long the run must still wait before it may grow an instance again (0: it may).
+std::chrono::milliseconds HotplugBackoffLeft(const api::CommandRun& run, api::Time now, std::chrono::seconds timeout);
 
 struct QuotaHard {
   std::optional<int64_t> cpu_milli, memory_bytes;

@@ -232,5 +232,145 @@ TEST(EvaluateDependencies, Table) {
   }
 }
 
+TEST(DecideAgentLost, Table) {
+  using std::chrono::seconds;
+  api::Time now = api::Time{} + std::chrono::hours(1000);
+  auto bound = [](api::RunPhase phase, bool claimed) {
+    api::CommandRun r = Running(1024 * Mi, 0);
+    r.status.phase = phase;
+    r.status.usage.reset();
+    if (claimed) r.status.agent = api::AgentClaim{};
+    return r;
+  };
+  api::CommandRun queued = bound(api::RunPhase::kQueued, false);
+  queued.status.allocation.reset();
+  struct Case {
+    std::string name;
+    api::CommandRun run;
+    AgentHeartbeat hb;
+    AgentLostAction want;
+    int64_t want_recheck_ms;  // 0: none
+  };
+  AgentHeartbeat fresh{true, now - seconds(10)}, stale{true, now - seconds(61)}, edge{true, now - seconds(60)};
+  std::vector<Case> cases = {
+      {"allocated, fresh lease: recheck when it would go stale", bound(api::RunPhase::kAllocated, false), fresh,
+       AgentLostAction::kNone, 51000},
+      {"allocated, exactly at the grace: not yet", bound(api::RunPhase::kAllocated, false), edge, AgentLostAction::kNone, 1000},
+      {"allocated, stale: back to the queue", bound(api::RunPhase::kAllocated, false), stale, AgentLostAction::kRequeue, 0},
+      {"allocated but already claimed, stale: lost", bound(api::RunPhase::kAllocated, true), stale, AgentLostAction::kFail, 0},
+      {"running, stale: lost", bound(api::RunPhase::kRunning, true), stale, AgentLostAction::kFail, 0},
+      {"running, no lease at all: unknown, left alone", bound(api::RunPhase::kRunning, true), AgentHeartbeat{},
+       AgentLostAction::kNone, 0},
+      {"queued (no allocation): nothing to take back", queued, stale, AgentLostAction::kNone, 0},
+      {"allocating (hotplug): the agent has no part yet", bound(api::RunPhase::kAllocating, false), stale,
+       AgentLostAction::kNone, 0},
+      {"finished: nothing to do", bound(api::RunPhase::kSucceeded, true), stale, AgentLostAction::kNone, 0},
+  };
+  for (const auto& c : cases) {
+    AgentLostDecision d = DecideAgentLost(c.run, c.hb, now, seconds(60));
+    EXPECT_EQ(d.action, c.want) << c.name;
+    EXPECT_EQ(d.recheck_after.count(), c.want_recheck_ms) << c.name;
+    if (c.want != AgentLostAction::kNone) {
+      EXPECT_NE(d.message.find("vm1"), std::string::npos) << c.name << ": " << d.message;
+    }
+  }
+}
+
+TEST(StatusAfterAgentLost, RequeueReleasesTheAllocationAndFailMarksTheRunLost) {
+  api::Time now = api::Time{} + std::chrono::hours(1000);
+  api::CommandRun r = Running(1024 * Mi, 0);
+  r.status.phase = api::RunPhase::kAllocated;
+  AgentLostDecision requeue{AgentLostAction::kRequeue, {}, 90, "agent gone"};
+  api::CommandRunStatus st = StatusAfterAgentLost(r, requeue, now);
+  EXPECT_EQ(st.phase, api::RunPhase::kQueued);
+  EXPECT_FALSE(st.allocation.has_value());
+  ASSERT_TRUE(st.queue.has_value());
+  EXPECT_EQ(st.queue->reason, kReasonAgentLost);
+  EXPECT_TRUE(api::IsConditionTrue(st.conditions, kConditionAgentLost));
+  EXPECT_FALSE(HoldingFromRun(api::CommandRun{r.metadata, r.spec, st}, 0).has_value()) << "the room is released";
+
+  r.status.phase = api::RunPhase::kRunning;
+  AgentLostDecision fail{AgentLostAction::kFail, {}, 90, "agent gone"};
+  st = StatusAfterAgentLost(r, fail, now);
+  EXPECT_EQ(st.phase, api::RunPhase::kFailed);
+  ASSERT_TRUE(st.result.has_value());
+  EXPECT_EQ(st.result->reason, "Lost");
+  EXPECT_TRUE(st.result->finished_at.has_value());
+  EXPECT_TRUE(api::IsConditionTrue(st.conditions, kConditionAgentLost));
+  EXPECT_FALSE(HoldingFromRun(api::CommandRun{r.metadata, r.spec, st}, 0).has_value()) << "the room is released";
+  EXPECT_FALSE(ObservationOf(api::CommandRun{r.metadata, r.spec, st}, nullptr).has_value()) << "a lost run teaches nothing";
+}
+
+TEST(HeartbeatFromLease, RenewTimeElseAcquireTime) {
+  nlohmann::json lease = {{"spec", {{"holderIdentity", "vm1"}, {"renewTime", "2026-01-01T00:00:10.000000Z"},
+                                    {"acquireTime", "2026-01-01T00:00:00.000000Z"}}}};
+  AgentHeartbeat hb = HeartbeatFromLease(&lease);
+  ASSERT_TRUE(hb.found);
+  EXPECT_EQ(FormatRfc3339(hb.renewed), "2026-01-01T00:00:10Z");
+  lease["spec"].erase("renewTime");
+  EXPECT_EQ(FormatRfc3339(HeartbeatFromLease(&lease).renewed), "2026-01-01T00:00:00Z");
+  EXPECT_FALSE(HeartbeatFromLease(nullptr).found);
+  nlohmann::json empty = {{"spec", nlohmann::json::object()}};
+  EXPECT_FALSE(HeartbeatFromLease(&empty).found);
+}
+
+TEST(DecideHotplug, Table) {
+  using std::chrono::seconds;
+  api::Time now = api::Time{} + std::chrono::hours(1000);
+  InstanceView growing;
+  growing.name = "vm1";
+  growing.running = true;
+  growing.hotplug_in_flight = true;
+  InstanceView restart = growing;
+  restart.restart_required = true;
+  InstanceView grown = growing;
+  grown.hotplug_in_flight = false;
+  struct Case {
+    std::string name;
+    const InstanceView* inst;
+    bool fits;
+    std::optional<api::Time> asked;
+    HotplugOutcome want;
+    int64_t want_recheck_ms;
+  };
+  std::vector<Case> cases = {
+      {"in flight, 10 s in: wait, recheck at the timeout", &growing, false, now - seconds(10), HotplugOutcome::kWait, 291000},
+      {"in flight past the timeout: give up", &growing, false, now - seconds(301), HotplugOutcome::kTimedOut, 0},
+      {"in flight, time unknown (old status): wait for events", &growing, false, std::nullopt, HotplugOutcome::kWait, 0},
+      {"restart required: give up at once", &restart, false, now - seconds(1), HotplugOutcome::kRestartRequired, 0},
+      {"done and fits", &grown, true, now - seconds(400), HotplugOutcome::kDone, 0},
+      {"done but does not fit (never applied)", &grown, false, now - seconds(5), HotplugOutcome::kNotApplied, 0},
+      {"instance gone", nullptr, false, now - seconds(5), HotplugOutcome::kNotApplied, 0},
+  };
+  for (const auto& c : cases) {
+    HotplugVerdict v = DecideHotplug(c.inst, c.fits, c.asked, now, seconds(300));
+    EXPECT_EQ(v.outcome, c.want) << c.name;
+    EXPECT_EQ(v.recheck_after.count(), c.want_recheck_ms) << c.name;
+    if (c.want == HotplugOutcome::kTimedOut || c.want == HotplugOutcome::kRestartRequired) {
+      EXPECT_FALSE(v.reason.empty()) << c.name;
+      EXPECT_NE(v.message.find("vm1"), std::string::npos) << c.name;
+    }
+  }
+}
+
+TEST(HotplugFailure, RequeuesReleasesAndBacksOffFromTheLatestFailure) {
+  using std::chrono::seconds;
+  api::Time t0 = api::Time{} + std::chrono::hours(1000);
+  api::CommandRun r = Running(1024 * Mi, 0);
+  r.status.phase = api::RunPhase::kAllocating;
+  r.status.usage.reset();
+  EXPECT_EQ(HotplugBackoffLeft(r, t0, seconds(300)).count(), 0);
+  HotplugVerdict v{HotplugOutcome::kTimedOut, {}, kReasonHotplugTimedOut, "too slow"};
+  r.status = StatusAfterHotplugFailure(r, v, t0);
+  EXPECT_EQ(r.status.phase, api::RunPhase::kQueued);
+  EXPECT_FALSE(r.status.allocation.has_value());
+  EXPECT_EQ(r.status.queue->reason, kReasonHotplugTimedOut);
+  EXPECT_EQ(HotplugBackoffLeft(r, t0 + seconds(100), seconds(300)).count(), 200001);
+  EXPECT_EQ(HotplugBackoffLeft(r, t0 + seconds(300), seconds(300)).count(), 0);
+  // A second failure later restarts the back-off from its own time.
+  r.status = StatusAfterHotplugFailure(r, v, t0 + seconds(1000));
+  EXPECT_EQ(HotplugBackoffLeft(r, t0 + seconds(1100), seconds(300)).count(), 200001);
+}
+
 }  // namespace
 }  // namespace prescient::controller

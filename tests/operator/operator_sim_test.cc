@@ -4,6 +4,7 @@
 // Waits poll with bounded deadlines; nothing sleeps to wait for something that can be awaited.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "api/constants.h"
+#include "common/clock.h"
 #include "common/quantity.h"
 #include "kube/config.h"
 #include "kube/rest_client.h"
@@ -156,6 +158,15 @@ class OperatorSimTest : public ::testing::Test {
   bool WaitPhase(const std::string& name, const std::string& phase, std::chrono::milliseconds t = 20s) {
     return WaitFor([&] { return Phase(name) == phase; }, t);
   }
+  // Allocated and bound: the operator writes status (phase Allocated) first and the instance label
+  // right after, so a reader can see the one without the other for a moment.
+  bool WaitBound(const std::string& name, std::chrono::milliseconds t = 20s) {
+    return WaitFor([&] {
+      json j = Get(name);
+      return j.contains("status") && j["status"].value("phase", "") == "Allocated" &&
+             !j.value(json::json_pointer("/metadata/labels/prescient.dev~1instance"), std::string()).empty();
+    }, t);
+  }
   bool HasEvent(const std::string& name, const std::string& reason) {
     auto l = client_->List(kEvents, kNs, {});
     if (!l.ok()) return false;
@@ -174,7 +185,7 @@ class OperatorSimTest : public ::testing::Test {
 
 TEST_F(OperatorSimTest, SmallCommandFitsAndIsBound) {
   Create(RunObj("small", "vm1", "500m", "256Mi"));
-  ASSERT_TRUE(WaitPhase("small", "Allocated")) << Diag();
+  ASSERT_TRUE(WaitBound("small")) << Diag();
   json j = Get("small");
   // Read through JSON pointers so a missing field fails with the object printed, not an exception.
   auto at = [&](const char* ptr) { return j.value(json::json_pointer(ptr), std::string()); };
@@ -189,7 +200,7 @@ TEST_F(OperatorSimTest, MemoryHeavyRunRaisesQuotaThenHotplugsThenBinds) {
   // vm1 has 2Gi (1792Mi usable); 3Gi needs a memory hotplug, and the migration's second pod does
   // not fit the 6Gi quota next to the first without a raise.
   Create(RunObj("heavy", "vm1", "500m", "3Gi"));
-  ASSERT_TRUE(WaitPhase("heavy", "Allocated", 30s)) << Diag();
+  ASSERT_TRUE(WaitBound("heavy", 30s)) << Diag();
   auto vmi = client_->Get(kVmi, kNs, "vm1");
   ASSERT_TRUE(vmi.ok());
   auto current = ParseBytes((*vmi)["status"]["memory"].value("guestCurrent", "0"));
@@ -218,6 +229,31 @@ TEST_F(OperatorSimTest, RunNeedingANewNodeAsksTheAutoscaler) {
   auto nodes = client_->List(kube::resources::kNode, "", {});
   ASSERT_TRUE(nodes.ok());
   EXPECT_EQ(nodes->items.size(), 2u);
+}
+
+TEST_F(OperatorSimTest, BalloonModeAsksTheAutoscalerWithAPlaceholderPod) {
+  op_.reset();
+  std::ofstream(dir_ / "policy.yaml") << "memoryStep: 256Mi\nscalingMode: Balloon\n";
+  StartOperator();
+  // As RunNeedingANewNodeAsksTheAutoscaler, but the autoscaler is asked with a balloon pod (in the
+  // operator's namespace, "default" here) instead of a ProvisioningRequest.
+  Create(RunObj("big", "vm1", "500m", "11Gi"));
+  ASSERT_TRUE(WaitFor([&] { return HasEvent("big", "ScalingUp"); }, 20s)) << Diag();
+  ASSERT_TRUE(WaitBound("big", 60s)) << Diag();
+  auto nodes = client_->List(kube::resources::kNode, "", {});
+  ASSERT_TRUE(nodes.ok());
+  EXPECT_EQ(nodes->items.size(), 2u) << "the autoscaler added a node for the balloon";
+  EXPECT_FALSE(client_->Get(kPR, kNs, "prescient-big").ok()) << "no ProvisioningRequest in balloon mode";
+  const kube::ResourceType kPriorityClass{"scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", false};
+  auto pc = client_->Get(kPriorityClass, "", "prescient-balloon");
+  ASSERT_TRUE(pc.ok()) << pc.status().ToString();
+  EXPECT_EQ((*pc).value("value", 0), -5);
+  // Placed: the balloon is gone.
+  std::string uid = Get("big")["metadata"].value("uid", "");
+  EXPECT_TRUE(WaitFor([&] {
+    auto p = client_->Get(kube::resources::kPod, "default", "prescient-balloon-" + uid);
+    return !p.ok() && p.status().code() == Code::kNotFound;
+  }, 10s)) << Diag();
 }
 
 TEST_F(OperatorSimTest, HigherPriorityRunTakesTheRoomFirst) {
@@ -388,6 +424,72 @@ TEST_F(OperatorSimTest, InjectedApiFaultsAreRetriedToTheSameResult) {
   int64_t total = 0;
   for (int i = 0; i < 5; ++i) total += ParseCpuMilli(Get("f" + std::to_string(i))["status"]["allocation"].value("cpuCores", "0")).value();
   EXPECT_EQ(total, 1500);  // each allocated once: 1500m of vm1's 1750m
+}
+
+TEST_F(OperatorSimTest, LostAgentRequeuesUnstartedRunsAndFailsStartedOnes) {
+  // A 3 s grace so the test is short; the fake agent below renews its Lease once and then stops.
+  op_.reset();
+  std::ofstream(dir_ / "policy.yaml") << "memoryStep: 256Mi\nagentHeartbeatTimeoutSeconds: 3\n";
+  StartOperator();
+  json lease = {{"apiVersion", "coordination.k8s.io/v1"},
+                {"kind", "Lease"},
+                {"metadata", {{"name", "prescient-agent-fixed"}, {"namespace", kNs}}},
+                {"spec", {{"holderIdentity", "fixed"}, {"leaseDurationSeconds", 30},
+                          {"renewTime", FormatRfc3339Micro(SystemClock().Now())}}}};
+  ASSERT_TRUE(client_->Create(kube::resources::kLease, lease).ok());
+  // The fake agent renews every 500 ms until it has claimed its run, however slow the machine is.
+  std::atomic<bool> alive{true};
+  std::thread renewer([&] {
+    while (alive.load()) {
+      auto l = client_->Get(kube::resources::kLease, kNs, "prescient-agent-fixed");
+      if (l.ok()) {
+        (*l)["spec"]["renewTime"] = FormatRfc3339Micro(SystemClock().Now());
+        (void)client_->Update(kube::resources::kLease, *l);
+      }
+      for (int i = 0; i < 10 && alive.load(); ++i) std::this_thread::sleep_for(50ms);
+    }
+  });
+  auto stop_agent = [&] {
+    alive = false;
+    if (renewer.joinable()) renewer.join();
+  };
+  struct AtExit {
+    std::function<void()> f;
+    ~AtExit() { f(); }
+  } at_exit{stop_agent};
+  // `fixed` (1 vCPU, 1Gi) holds both: one the agent claims, one it has not started yet.
+  Create(RunObj("claimed", "fixed", "300m", "256Mi"));
+  Create(RunObj("unstarted", "fixed", "300m", "256Mi"));
+  ASSERT_TRUE(WaitBound("claimed")) << Diag();
+  ASSERT_TRUE(WaitBound("unstarted")) << Diag();
+  ASSERT_TRUE(WaitFor([&] {
+    json j = Get("claimed");
+    j["status"]["phase"] = "Running";
+    j["status"]["agent"] = {{"instance", "fixed"}, {"claimedAt", FormatRfc3339(SystemClock().Now())}};
+    return client_->UpdateStatus(api::kCommandRuns, j).ok();
+  }, 10s));
+  stop_agent();  // the agent dies: no renewal from here
+  // Within the grace plus the operator's recheck both runs are taken back.
+  ASSERT_TRUE(WaitPhase("claimed", "Failed", 20s)) << Diag();
+  json claimed = Get("claimed");
+  EXPECT_EQ(claimed["status"]["result"].value("reason", ""), "Lost") << claimed.dump();
+  EXPECT_TRUE(WaitFor([&] { return HasEvent("claimed", "AgentLost"); }, 5s));
+  EXPECT_TRUE(WaitFor([&] { return Get("claimed")["metadata"].value("finalizers", json::array()).empty(); }, 10s))
+      << "a lost run's allocation is released (finalizer removed)\n" << Get("claimed").dump();
+  ASSERT_TRUE(WaitPhase("unstarted", "Queued", 20s)) << Diag();
+  json unstarted = Get("unstarted");
+  EXPECT_EQ(unstarted["status"]["queue"].value("reason", ""), "AgentLost") << unstarted.dump();
+  EXPECT_FALSE(unstarted["status"].contains("allocation")) << unstarted.dump();
+  EXPECT_FALSE(unstarted["metadata"].value("labels", json::object()).contains(api::kInstanceLabel)) << unstarted.dump();
+  EXPECT_TRUE(WaitFor([&] { return HasEvent("unstarted", "AgentLost"); }, 5s));  // recorded right after the status
+  bool condition = false;
+  for (const auto& c : unstarted["status"]["conditions"]) condition |= c.value("type", "") == "AgentLost" && c.value("status", "") == "True";
+  EXPECT_TRUE(condition) << unstarted.dump();
+  // The agent is back: the queued run is placed on the instance again.
+  json l = *client_->Get(kube::resources::kLease, kNs, "prescient-agent-fixed");
+  l["spec"]["renewTime"] = FormatRfc3339Micro(SystemClock().Now());
+  ASSERT_TRUE(client_->Update(kube::resources::kLease, l).ok());
+  EXPECT_TRUE(WaitPhase("unstarted", "Allocated", 10s)) << Diag();
 }
 
 }  // namespace
