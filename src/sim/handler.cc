@@ -111,7 +111,7 @@ Representation RepresentationFor(const std::string& accept) {
 // which kubectl prints field by field.
 Json CausesFromInvalid(const std::string& message) {
   static const std::regex kCause(
-      R"((?:^|, |\[)([A-Za-z0-9_.\[\]<>/-]+): (Invalid value|Required value|Unsupported value|Forbidden|Too long|Too many|Duplicate value|Not found))");
+      R"((?:^|, |\[)([A-Za-z0-9_.<>/-][A-Za-z0-9_.\[\]<>/-]*): (Invalid value|Required value|Unsupported value|Forbidden|Too long|Too many|Duplicate value|Not found))");
   static const std::map<std::string, std::string> kReasons = {
       {"Invalid value", "FieldValueInvalid"},     {"Required value", "FieldValueRequired"},
       {"Unsupported value", "FieldValueNotSupported"}, {"Forbidden", "FieldValueForbidden"},

@@ -1,12 +1,15 @@
 // libFuzzer target: arbitrary requests (method, path + query, content type, body) through the
 // in-process ApiHandler and store, plus the selector, JSONPath and YAML/JSON parsers on their own.
 // The server must answer every input with a Status, never crash. Built with -DPRESCIENT_FUZZ=ON
-// (clang); hack/fuzz.sh runs it for a bounded time.
+// (clang), hack/fuzz.sh runs it for long; the unit test sim_handler_fuzz_replay runs it over
+// fuzz_corpus/ and fixed-seed mutations in every build.
 //
 // Input layout: byte 0 picks the method, byte 1 the content type, then the request target up to
 // the first '\n', then the body.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -82,6 +85,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto& w = GetWorld();
   auto res = w.handler->Handle(req);
   if (res.status < 100 || res.status > 599) __builtin_trap();
+  // SIM_FUZZ_VERBOSE=1 prints each request's outcome: to check that seeds reach what they should.
+  static const bool verbose = std::getenv("SIM_FUZZ_VERBOSE") != nullptr;
+  if (verbose) {
+    std::fprintf(stderr, "%d %s %s -> %.200s\n", res.status, req.method.c_str(), req.target.c_str(),
+                 res.body.c_str());
+  }
   if (res.watch) {
     std::string out;
     res.watch->Poll(&out);

@@ -40,7 +40,8 @@ class HandlerTest : public ::testing::Test {
             {"name": "Size", "type": "integer", "jsonPath": ".spec.size"},
             {"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type=='Ready')].status"}],
           "schema": {"openAPIV3Schema": {"type": "object", "properties": {
-            "spec": {"type": "object", "properties": {"size": {"type": "integer"}}},
+            "spec": {"type": "object", "properties": {"size": {"type": "integer"},
+                                                      "name": {"type": "string", "maxLength": 3}}},
             "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}}}]}})");
     ASSERT_EQ(r.status, 201) << r.body;
   }
@@ -106,6 +107,15 @@ TEST_F(HandlerTest, CreateListAndTable) {
   ASSERT_EQ(invalid.status, 422);
   EXPECT_EQ(Body(invalid)["details"]["causes"], Json::parse(R"([{"reason":"FieldValueInvalid","message":
     "Invalid value: \"string\": spec.size in body must be of type integer: \"string\"","field":"spec.size"}])"));
+  // Several errors: the message lists them in brackets, and each becomes one cause.
+  auto two = Do("POST", "/apis/example.com/v1/namespaces/default/widgets",
+                R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w9"},"spec":{"size":"big","name":"long"}})");
+  ASSERT_EQ(two.status, 422);
+  ASSERT_NE(Body(two)["message"].get<std::string>().find(" is invalid: ["), std::string::npos) << two.body;
+  ASSERT_EQ(Body(two)["details"]["causes"].size(), 2u) << two.body;
+  for (const auto& c : Body(two)["details"]["causes"]) {
+    EXPECT_EQ(c["field"].get<std::string>().rfind("spec.", 0), 0u) << two.body;
+  }
   auto smp = Do("PATCH", "/apis/example.com/v1/namespaces/default/widgets/w1", R"({"spec":{"size":4}})",
                 "application/strategic-merge-patch+json");
   EXPECT_EQ(smp.status, 415);
