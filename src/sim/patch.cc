@@ -1,125 +1,420 @@
 #include "sim/patch.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
 namespace prescient::sim {
 namespace {
 
+// A field path in FieldsV1 elements: "f:spec", "k:{\"name\":\"c\"}" (map-list item by its keys),
+// "v:\"x\"" (set item by value), "i:3" (list item by index; not produced here, understood).
 using Path = std::vector<std::string>;
+using PathSet = std::set<Path>;
 
 bool IsSystemMetadataKey(const std::string& k) {
   return k == "name" || k == "namespace" || k == "uid" || k == "resourceVersion" || k == "generation" ||
          k == "creationTimestamp" || k == "managedFields" || k == "deletionTimestamp" || k == "selfLink";
 }
 
-Json FieldSetRec(const Json& v, int depth, bool in_metadata) {
-  Json out = Json::object();
-  for (auto it = v.begin(); it != v.end(); ++it) {
-    const std::string& k = it.key();
-    if (depth == 0 && (k == "apiVersion" || k == "kind")) continue;
-    if (in_metadata && IsSystemMetadataKey(k)) continue;
-    if (it->is_object() && !it->empty()) {
-      Json sub = FieldSetRec(*it, depth + 1, depth == 0 && k == "metadata");
-      if (!sub.empty()) out["f:" + k] = std::move(sub);  // empty: only system fields inside
-    } else {
-      out["f:" + k] = Json::object();
+// Fields no manager owns: apiVersion and kind at the root, identity and system metadata.
+bool Skipped(const TypePath& tp, const std::string& key) {
+  if (tp.empty()) return key == "apiVersion" || key == "kind";
+  return tp.size() == 1 && tp[0] == "metadata" && IsSystemMetadataKey(key);
+}
+
+// Upstream's rendering of a path in conflict messages: .spec.containers[name="c"].image.
+std::string PathString(const Path& p) {
+  std::string s;
+  for (const auto& e : p) {
+    if (e.size() < 2 || e[1] != ':') {
+      s += "." + e;
+      continue;
     }
+    std::string rest = e.substr(2);
+    switch (e[0]) {
+      case 'f':
+        s += "." + rest;
+        break;
+      case 'k': {
+        Json key = Json::parse(rest, nullptr, false);
+        std::string parts;
+        if (key.is_object()) {
+          for (auto it = key.begin(); it != key.end(); ++it) {
+            parts += (parts.empty() ? "" : ",") + it.key() + "=" + it->dump();
+          }
+        }
+        s += "[" + parts + "]";
+        break;
+      }
+      case 'v':
+        s += "[=" + rest + "]";
+        break;
+      case 'i':
+        s += "[" + rest + "]";
+        break;
+      default:
+        s += "." + e;
+    }
+  }
+  return s;
+}
+
+// The key object of a map-list item, with defaults for absent key fields; nullopt (and *why) when
+// a key is missing or the item is not an object.
+std::optional<Json> ItemKey(const Json& item, const ListType& lt, std::string* why) {
+  if (!item.is_object()) {
+    *why = "expected an object for an associative list item, got " + std::string(item.type_name());
+    return std::nullopt;
+  }
+  Json key = Json::object();
+  for (const auto& name : lt.keys) {
+    auto it = item.find(name);
+    if (it != item.end() && !it->is_null()) {
+      if (!it->is_primitive()) {
+        *why = "associative list with keys has an element whose key field \"" + name + "\" is not a scalar";
+        return std::nullopt;
+      }
+      key[name] = *it;
+    } else if (auto d = lt.key_defaults.find(name); d != lt.key_defaults.end()) {
+      key[name] = *d;
+    } else {
+      *why = "associative list with keys has an element that omits key field \"" + name +
+             "\" (and doesn't have default value)";
+      return std::nullopt;
+    }
+  }
+  return key;
+}
+
+// One list, indexed by FieldsV1 element. ok=false when the list cannot be treated by its type
+// (a bad or duplicate item): callers then treat it as atomic, or refuse it (applied configs).
+struct IndexedList {
+  bool ok = true;
+  std::string error;
+  std::vector<std::string> order;               // elements in list order
+  std::map<std::string, const Json*> items;     // element -> item
+};
+
+IndexedList IndexList(const Json& list, const ListType& lt) {
+  IndexedList out;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const Json& item = list[i];
+    std::string elem;
+    if (lt.kind == ListType::Kind::kSet) {
+      if (!item.is_primitive()) {
+        out.ok = false;
+        out.error = "element " + std::to_string(i) + ": expected a scalar in a set, got " + item.type_name();
+        return out;
+      }
+      elem = "v:" + item.dump();
+    } else {
+      std::string why;
+      auto key = ItemKey(item, lt, &why);
+      if (!key) {
+        out.ok = false;
+        out.error = "element " + std::to_string(i) + ": " + why;
+        return out;
+      }
+      elem = "k:" + key->dump();
+    }
+    if (!out.items.emplace(elem, &item).second) {
+      out.ok = false;
+      out.error = "duplicate entries for key " + PathString({elem}).substr(0);
+      return out;
+    }
+    out.order.push_back(elem);
   }
   return out;
 }
 
-void Leaves(const Json& set, Path& prefix, std::vector<Path>* out) {
-  for (auto it = set.begin(); it != set.end(); ++it) {
-    if (it.key().rfind("f:", 0) != 0) continue;
-    prefix.push_back(it.key().substr(2));
-    if (it->is_object() && !it->empty()) Leaves(*it, prefix, out);
-    else out->push_back(prefix);
+// Walks values with their types. strict: a list that does not fit its type is an error (applied
+// configurations) rather than atomic (stored objects, as upstream treats them).
+struct Walker {
+  const MergeTypes& types;
+  bool strict;
+  std::string error;  // first error (strict)
+  TypePath tp;
+
+  bool Granular(const Json& v) const { return v.is_object() && !v.empty() && !types.AtomicMapAt(tp); }
+
+  // The FieldsV1 node of a value: {} for a leaf; children for granular objects and typed lists
+  // (list items carry "." since the item itself is owned).
+  Json SetOf(const Json& v, const std::string& where) {
+    Json out = Json::object();
+    if (Granular(v)) {
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        if (Skipped(tp, it.key())) continue;
+        tp.push_back(it.key());
+        Json sub = SetOf(*it, where + "." + it.key());
+        bool granular = Granular(*it);
+        tp.pop_back();
+        if (sub.empty() && granular) continue;  // only system fields inside
+        out["f:" + it.key()] = std::move(sub);
+      }
+      return out;
+    }
+    if (!v.is_array() || v.empty()) return out;
+    ListType lt = types.ListAt(tp);
+    if (lt.kind == ListType::Kind::kAtomic) return out;
+    IndexedList idx = IndexList(v, lt);
+    if (!idx.ok) {
+      if (strict && error.empty()) error = where + ": " + idx.error;
+      return out;
+    }
+    tp.push_back("[]");
+    for (const auto& elem : idx.order) {
+      const Json& item = *idx.items[elem];
+      Json sub = lt.kind == ListType::Kind::kMap ? SetOf(item, where + PathString({elem})) : Json::object();
+      if (lt.kind == ListType::Kind::kMap) sub["."] = Json::object();
+      out[elem] = std::move(sub);
+    }
+    tp.pop_back();
+    return out;
+  }
+
+  // Applies an applied configuration onto a live value (maps key by key, lists by their type).
+  Json Merge(const Json& lhs, const Json& rhs) {
+    if (rhs.is_object() && lhs.is_object() && !types.AtomicMapAt(tp)) {
+      Json out = lhs;
+      for (auto it = rhs.begin(); it != rhs.end(); ++it) {
+        if (it->is_null()) {
+          out.erase(it.key());
+          continue;
+        }
+        auto cur = out.find(it.key());
+        tp.push_back(it.key());
+        out[it.key()] = cur == out.end() ? *it : Merge(*cur, *it);
+        tp.pop_back();
+      }
+      return out;
+    }
+    if (!rhs.is_array() || !lhs.is_array()) return rhs;
+    ListType lt = types.ListAt(tp);
+    if (lt.kind == ListType::Kind::kAtomic) return rhs;
+    IndexedList l = IndexList(lhs, lt);
+    IndexedList r = IndexList(rhs, lt);
+    if (!l.ok || !r.ok) return rhs;
+    // Items only in the live list keep their place; shared ones follow the applied order, merged;
+    // new ones come where the applied list has them (structured-merge-diff's order).
+    Json out = Json::array();
+    std::set<std::string> done;
+    size_t li = 0;
+    tp.push_back("[]");
+    for (const auto& elem : r.order) {
+      while (li < l.order.size() && !r.items.count(l.order[li])) out.push_back(*l.items[l.order[li++]]);
+      auto in_l = l.items.find(elem);
+      if (in_l == l.items.end()) {
+        out.push_back(*r.items[elem]);
+      } else {
+        out.push_back(lt.kind == ListType::Kind::kMap ? Merge(*in_l->second, *r.items[elem]) : *r.items[elem]);
+      }
+      done.insert(elem);
+    }
+    tp.pop_back();
+    for (; li < l.order.size(); ++li) {
+      if (!done.count(l.order[li]) && !r.items.count(l.order[li])) out.push_back(*l.items[l.order[li]]);
+    }
+    return out;
+  }
+
+  // Member paths (see Members) of value v at path p.
+  void AddMembersOf(const Json& v, Path& p, PathSet* out);
+
+  // Paths whose values differ: present in b (changed: added or modified) or only in a (removed).
+  void Diff(const Json* a, const Json* b, Path& p, PathSet* changed, PathSet* removed) {
+    if (a && b && *a == *b) return;
+    if (a && b && Granular(*a) && Granular(*b)) {
+      std::set<std::string> keys;
+      for (auto it = a->begin(); it != a->end(); ++it) keys.insert(it.key());
+      for (auto it = b->begin(); it != b->end(); ++it) keys.insert(it.key());
+      for (const auto& k : keys) {
+        if (Skipped(tp, k)) continue;
+        auto ia = a->find(k);
+        auto ib = b->find(k);
+        p.push_back("f:" + k);
+        tp.push_back(k);
+        Diff(ia == a->end() ? nullptr : &*ia, ib == b->end() ? nullptr : &*ib, p, changed, removed);
+        tp.pop_back();
+        p.pop_back();
+      }
+      return;
+    }
+    if (a && b && a->is_array() && b->is_array()) {
+      ListType lt = types.ListAt(tp);
+      if (lt.kind != ListType::Kind::kAtomic) {
+        IndexedList la = IndexList(*a, lt);
+        IndexedList lb = IndexList(*b, lt);
+        if (la.ok && lb.ok) {
+          tp.push_back("[]");
+          for (const auto& [elem, item] : la.items) {
+            p.push_back(elem);
+            auto in_b = lb.items.find(elem);
+            if (in_b == lb.items.end()) {
+              AddMembersOf(*item, p, removed);
+            } else if (lt.kind == ListType::Kind::kMap) {
+              Diff(item, in_b->second, p, changed, removed);
+            }
+            p.pop_back();
+          }
+          for (const auto& [elem, item] : lb.items) {
+            if (la.items.count(elem)) continue;
+            p.push_back(elem);
+            AddMembersOf(*item, p, changed);
+            p.pop_back();
+          }
+          tp.pop_back();
+          return;
+        }
+      }
+    }
+    if (b == nullptr) {
+      if (a != nullptr) AddMembersOf(*a, p, removed);
+      return;
+    }
+    PathSet now;
+    AddMembersOf(*b, p, &now);
+    changed->insert(now.begin(), now.end());
+    if (a != nullptr) {
+      PathSet before;
+      AddMembersOf(*a, p, &before);
+      for (const auto& q : before) {
+        if (!now.count(q)) removed->insert(q);
+      }
+    }
+  }
+};
+
+// Every member of a FieldsV1 set: nodes that are leaves ({}) or carry ".".
+void MembersRec(const Json& node, Path& prefix, PathSet* out) {
+  if (!node.is_object()) return;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (it.key() == ".") continue;
+    prefix.push_back(it.key());
+    if (!it->is_object() || it->empty() || it->contains(".")) out->insert(prefix);
+    MembersRec(*it, prefix, out);
     prefix.pop_back();
   }
 }
 
-std::vector<Path> LeavesOf(const Json& set) {
-  std::vector<Path> out;
+PathSet Members(const Json& set) {
+  PathSet out;
   Path p;
-  if (set.is_object()) Leaves(set, p, &out);
+  MembersRec(set, p, &out);
   return out;
 }
 
-// Whether a set owns path p: the node exists, or an ancestor is a leaf.
-bool Owns(const Json& set, const Path& p) {
-  const Json* cur = &set;
-  for (const auto& k : p) {
-    if (!cur->is_object()) return false;
-    if (cur != &set && cur->empty()) return true;  // ancestor leaf: atomic
-    auto it = cur->find("f:" + k);
-    if (it == cur->end()) return false;
-    cur = &*it;
+void Walker::AddMembersOf(const Json& v, Path& p, PathSet* out) {
+  Json node = SetOf(v, "");
+  if (node.empty() || node.contains(".")) out->insert(p);
+  MembersRec(node, p, out);
+}
+
+// The FieldsV1 tree of a set of member paths: a member with children carries ".".
+Json SetFromMembers(const PathSet& members) {
+  Json root = Json::object();
+  for (const auto& p : members) {
+    Json* cur = &root;
+    for (const auto& e : p) cur = &(*cur)[e];
+    if (cur->is_null()) *cur = Json::object();
   }
-  return true;
-}
-
-void RemovePath(Json* set, const Path& p, size_t i = 0) {
-  if (!set->is_object() || i >= p.size()) return;
-  auto it = set->find("f:" + p[i]);
-  if (it == set->end()) return;
-  if (i + 1 == p.size()) {
-    set->erase(it);
-    return;
+  for (const auto& p : members) {
+    Json* cur = &root;
+    for (const auto& e : p) cur = &(*cur)[e];
+    if (!cur->empty() && !cur->contains(".")) (*cur)["."] = Json::object();
   }
-  RemovePath(&*it, p, i + 1);
-  if (it->empty()) set->erase(it);
+  return root;
 }
 
-void AddPath(Json* set, const Path& p) {
-  Json* cur = set;
-  for (const auto& k : p) {
-    if (!cur->is_object()) *cur = Json::object();
-    cur = &(*cur)["f:" + k];
+// Whether p names one of the key fields of a map-list item (k:{"name":..}/f:name).
+bool IsKeyField(const Path& p) {
+  if (p.size() < 2 || p[p.size() - 2].rfind("k:", 0) != 0 || p.back().rfind("f:", 0) != 0) return false;
+  Json key = Json::parse(p[p.size() - 2].substr(2), nullptr, false);
+  return key.is_object() && key.contains(p.back().substr(2));
+}
+
+// Whether any member of a set is p or lies under it.
+bool HasAtOrUnder(const PathSet& set, const Path& p) {
+  auto it = set.lower_bound(p);
+  return it != set.end() && it->size() >= p.size() && std::equal(p.begin(), p.end(), it->begin());
+}
+
+// Resolves path p in an object; with parent/slot to erase it. null when absent.
+struct Located {
+  Json* parent = nullptr;
+  Json* value = nullptr;
+  std::string field;     // parent is an object
+  size_t index = 0;      // parent is an array
+};
+
+Located Locate(Json* obj, const Path& p, const MergeTypes& types) {
+  Located loc;
+  Json* cur = obj;
+  TypePath tp;
+  for (const auto& e : p) {
+    if (e.size() < 2 || e[1] != ':') return {};
+    std::string rest = e.substr(2);
+    if (e[0] == 'f') {
+      if (!cur->is_object()) return {};
+      auto it = cur->find(rest);
+      if (it == cur->end()) return {};
+      loc.parent = cur;
+      loc.field = rest;
+      cur = &*it;
+      tp.push_back(rest);
+      continue;
+    }
+    if (!cur->is_array()) return {};
+    Json* found = nullptr;
+    size_t index = 0;
+    if (e[0] == 'i') {
+      char* end = nullptr;
+      unsigned long n = std::strtoul(rest.c_str(), &end, 10);
+      if (end == rest.c_str() || *end != '\0' || n >= cur->size()) return {};
+      index = n;
+      found = &(*cur)[n];
+    } else {
+      Json want = Json::parse(rest, nullptr, false);
+      if (want.is_discarded()) return {};
+      ListType lt = types.ListAt(tp);
+      for (size_t i = 0; i < cur->size() && found == nullptr; ++i) {
+        std::string why;
+        if (e[0] == 'v' && (*cur)[i] == want) found = &(*cur)[i];
+        if (e[0] == 'k') {
+          auto key = ItemKey((*cur)[i], lt, &why);
+          if (key && *key == want) found = &(*cur)[i];
+        }
+        if (found) index = i;
+      }
+    }
+    if (found == nullptr) return {};
+    loc.parent = cur;
+    loc.field.clear();
+    loc.index = index;
+    cur = found;
+    tp.push_back("[]");
   }
-  if (cur->is_null()) *cur = Json::object();
+  loc.value = cur;
+  return loc;
 }
 
-const Json* ValueAt(const Json& obj, const Path& p) {
-  const Json* cur = &obj;
-  for (const auto& k : p) {
-    if (!cur->is_object()) return nullptr;
-    auto it = cur->find(k);
-    if (it == cur->end()) return nullptr;
-    cur = &*it;
+void Erase(Json* obj, const Path& p, const MergeTypes& types) {
+  Located loc = Locate(obj, p, types);
+  if (loc.value == nullptr || loc.parent == nullptr) return;
+  if (loc.parent->is_object()) {
+    loc.parent->erase(loc.field);
+  } else if (loc.parent->is_array()) {
+    loc.parent->erase(loc.index);
   }
-  return cur;
-}
-
-void EraseValue(Json* obj, const Path& p, size_t i = 0) {
-  if (!obj->is_object() || i >= p.size()) return;
-  auto it = obj->find(p[i]);
-  if (it == obj->end()) return;
-  if (i + 1 == p.size()) {
-    obj->erase(it);
-    return;
-  }
-  EraseValue(&*it, p, i + 1);
-}
-
-std::string PathString(const Path& p) {
-  std::string s;
-  for (const auto& k : p) s += "." + k;
-  return s;
-}
-
-Json& ManagedFields(Json* obj) {
-  Json& md = (*obj)["metadata"];
-  if (!md.is_object()) md = Json::object();
-  Json& mf = md["managedFields"];
-  if (!mf.is_array()) mf = Json::array();
-  return mf;
 }
 
 Json* FindEntry(Json& mf, const std::string& manager, const std::string& op, const std::string& sub) {
   for (auto& e : mf) {
-    if (e.value("manager", "") == manager && e.value("operation", "") == op &&
-        e.value("subresource", "") == sub) {
+    if (!e.is_object()) continue;
+    if (e.value("manager", "") == manager && e.value("operation", "") == op && e.value("subresource", "") == sub) {
       return &e;
     }
   }
@@ -129,44 +424,25 @@ Json* FindEntry(Json& mf, const std::string& manager, const std::string& op, con
 void DropEmpty(Json& mf) {
   Json out = Json::array();
   for (auto& e : mf) {
+    if (!e.is_object()) continue;
     auto it = e.find("fieldsV1");
     if (it != e.end() && it->is_object() && !it->empty()) out.push_back(std::move(e));
   }
   mf = std::move(out);
 }
 
-void Diff(const Json* a, const Json* b, Path& prefix, int depth, bool in_md, std::vector<Path>* changed,
-          std::vector<Path>* removed) {
-  if (a && b && a->is_object() && b->is_object()) {
-    std::set<std::string> keys;
-    for (auto it = a->begin(); it != a->end(); ++it) keys.insert(it.key());
-    for (auto it = b->begin(); it != b->end(); ++it) keys.insert(it.key());
-    for (const auto& k : keys) {
-      if (depth == 0 && (k == "apiVersion" || k == "kind")) continue;
-      if (in_md && IsSystemMetadataKey(k)) continue;
-      auto ia = a->find(k);
-      auto ib = b->find(k);
-      prefix.push_back(k);
-      Diff(ia == a->end() ? nullptr : &*ia, ib == b->end() ? nullptr : &*ib, prefix, depth + 1,
-           depth == 0 && k == "metadata", changed, removed);
-      prefix.pop_back();
-    }
-    return;
+Json WithoutManagedFields(const Json& obj) {
+  Json out = obj;
+  if (out.is_object()) {
+    auto md = out.find("metadata");
+    if (md != out.end() && md->is_object()) md->erase("managedFields");
   }
-  if (b == nullptr) {
-    if (a != nullptr) removed->push_back(prefix);
-    return;
-  }
-  if (a != nullptr && *a == *b) return;
-  if (b->is_object() && !b->empty()) {
-    for (auto& leaf : LeavesOf(FieldSetRec(*b, depth, in_md))) {
-      Path full = prefix;
-      full.insert(full.end(), leaf.begin(), leaf.end());
-      changed->push_back(std::move(full));
-    }
-  } else {
-    changed->push_back(prefix);
-  }
+  return out;
+}
+
+std::string Manager(const Json& entry) {
+  auto it = entry.find("manager");
+  return it != entry.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 }  // namespace
@@ -202,120 +478,157 @@ Result<Json> ApplyJsonPatch(const Json& target, const Json& ops) {
   }
 }
 
-Json FieldSetOf(const Json& config) {
+Json FieldSetOf(const Json& config, const MergeTypes& types) {
   if (!config.is_object()) return Json::object();
-  return FieldSetRec(config, 0, false);
+  Walker w{types, false, "", {}};
+  return w.SetOf(config, "");
 }
 
 Result<Json> ServerSideApply(const ApplyRequest& rq) {
-  Json live = rq.live ? *rq.live : Json::object();
-  Json new_set = FieldSetOf(*rq.config);
-  Json& mf = ManagedFields(&live);
-  Json* mine = FindEntry(mf, rq.manager, "Apply", "");
-  Json old_set = mine ? mine->value("fieldsV1", Json::object()) : Json::object();
+  static const MergeTypes kUntyped;
+  const MergeTypes& types = rq.types ? *rq.types : kUntyped;
+  Json live = rq.live ? WithoutManagedFields(*rq.live) : Json::object();
+  Json config = WithoutManagedFields(*rq.config);
+  Json mf = Json::array();
+  if (rq.live) {
+    const Json* md = rq.live->contains("metadata") ? &(*rq.live)["metadata"] : nullptr;
+    if (md && md->is_object() && md->contains("managedFields") && (*md)["managedFields"].is_array()) {
+      mf = (*md)["managedFields"];
+    }
+  }
 
-  // Conflicts: fields others own whose live value differs from the applied one.
+  // The applied configuration's fields; a list that does not fit its type is refused, with
+  // upstream's wording (and, as upstream, a 500).
+  Walker strict{types, true, "", {}};
+  PathSet applied = Members(strict.SetOf(config, ""));
+  if (!strict.error.empty()) {
+    return Status(Code::kInternal, "failed to create typed patch object (" + rq.kind_for_errors + "): " + strict.error)
+        .WithHttp(500, "InternalError");
+  }
+
+  Json* mine = FindEntry(mf, rq.manager, "Apply", "");
+  PathSet previously = mine ? Members(mine->value("fieldsV1", Json::object())) : PathSet();
+  std::vector<std::pair<Json*, PathSet>> others;  // every other entry with its members
+  for (auto& e : mf) {
+    if (!e.is_object() || &e == mine) continue;
+    others.emplace_back(&e, Members(e.value("fieldsV1", Json::object())));
+  }
+
+  // Fields this manager applied before and no longer applies go, unless someone else owns them
+  // (or something under them).
+  // Shallow paths first: an item goes as a whole before its fields are looked at. The key fields of
+  // an item that stays stay with it.
+  Json pruned = live;
+  for (const Path& p : previously) {
+    if (applied.count(p) || IsKeyField(p)) continue;
+    bool kept = HasAtOrUnder(applied, p);
+    for (const auto& o : others) kept = kept || HasAtOrUnder(o.second, p);
+    if (!kept) Erase(&pruned, p, types);
+  }
+  Walker w{types, false, "", {}};
+  Json merged = w.Merge(pruned, config);
+
+  // Conflicts: fields another manager owns whose value this apply changes.
+  PathSet changed, removed;
+  Path root;
+  w.Diff(&live, &merged, root, &changed, &removed);
+  changed.insert(removed.begin(), removed.end());
   std::vector<std::pair<std::string, Path>> conflicts;
-  auto new_leaves = LeavesOf(new_set);
-  for (const auto& p : new_leaves) {
-    const Json* want = ValueAt(*rq.config, p);
-    const Json* have = ValueAt(live, p);
-    if (have != nullptr && want != nullptr && *have == *want) continue;
-    for (auto& e : mf) {
-      if (e.value("manager", "") == rq.manager) continue;
-      auto fs = e.find("fieldsV1");
-      if (fs == e.end() || !Owns(*fs, p)) continue;
+  for (auto& [entry, members] : others) {
+    // The same manager's own Update entry (kubectl's client-side migration) is not a conflict.
+    if (Manager(*entry) == rq.manager) continue;
+    for (const auto& p : changed) {
+      if (!members.count(p)) continue;
       if (rq.force) {
-        RemovePath(&*fs, p);
+        members.erase(p);
       } else {
-        conflicts.emplace_back(e.value("manager", ""), p);
+        conflicts.emplace_back(Manager(*entry), p);
       }
     }
   }
   if (!conflicts.empty()) {
     std::string msg = "Apply failed with " + std::to_string(conflicts.size()) +
                       (conflicts.size() == 1 ? " conflict: " : " conflicts: ");
-    if (conflicts.size() == 1) {
-      msg += "conflict with \"" + conflicts[0].first + "\" using " + rq.api_version + ": " +
-             PathString(conflicts[0].second);
-    } else {
-      for (size_t i = 0; i < conflicts.size(); ++i) {
-        msg += (i ? "\n" : "") + std::string("conflict with \"") + conflicts[i].first + "\" using " +
-               rq.api_version + ": " + PathString(conflicts[i].second);
-      }
+    for (size_t i = 0; i < conflicts.size(); ++i) {
+      msg += (i ? "\n" : "") + std::string("conflict with \"") + conflicts[i].first + "\" using " +
+             rq.api_version + ": " + PathString(conflicts[i].second);
     }
     return Status(Code::kConflict, msg).WithHttp(409, "Conflict");
   }
-
-  // Fields this manager no longer applies and nobody else owns go away.
-  for (const auto& p : LeavesOf(old_set)) {
-    if (Owns(new_set, p)) continue;
-    bool other = false;
-    for (auto& e : mf) {
-      if (e.value("manager", "") == rq.manager && e.value("operation", "") == "Apply") continue;
-      auto fs = e.find("fieldsV1");
-      if (fs != e.end() && Owns(*fs, p)) other = true;
-    }
-    if (!other) EraseValue(&live, p);
+  if (rq.force) {
+    for (auto& [entry, members] : others) (*entry)["fieldsV1"] = SetFromMembers(members);
   }
-  Json saved_mf = mf;
-  live["metadata"].erase("managedFields");
-  Json merged = ApplyMergePatch(live, *rq.config);
-  merged["metadata"]["managedFields"] = saved_mf;
-  Json& mf2 = merged["metadata"]["managedFields"];
-  mine = FindEntry(mf2, rq.manager, "Apply", "");
-  Json entry = {{"manager", rq.manager},       {"operation", "Apply"}, {"apiVersion", rq.api_version},
-                {"time", rq.timestamp},        {"fieldsType", "FieldsV1"}, {"fieldsV1", new_set}};
-  if (mine) *mine = entry;
-  else mf2.push_back(entry);
-  DropEmpty(mf2);
+  Json entry = {{"manager", rq.manager},       {"operation", "Apply"},     {"apiVersion", rq.api_version},
+                {"time", rq.timestamp},        {"fieldsType", "FieldsV1"}, {"fieldsV1", SetFromMembers(applied)}};
+  if (mine) {
+    *mine = std::move(entry);
+  } else {
+    mf.push_back(std::move(entry));
+  }
+  DropEmpty(mf);
+  if (!merged.contains("metadata") || !merged["metadata"].is_object()) merged["metadata"] = Json::object();
+  merged["metadata"]["managedFields"] = std::move(mf);
   return merged;
 }
 
 void RecordUpdateOwnership(const Json* old_obj, Json* new_obj, const std::string& manager,
                            const std::string& api_version, const std::string& timestamp,
-                           const std::string& subresource) {
+                           const std::string& subresource, const MergeTypes* types) {
   if (manager.empty()) return;
+  static const MergeTypes kUntyped;
+  auto mf_of = [](const Json* obj) -> const Json* {
+    if (obj == nullptr || !obj->is_object()) return nullptr;
+    auto md = obj->find("metadata");
+    if (md == obj->end() || !md->is_object()) return nullptr;
+    auto mf = md->find("managedFields");
+    return mf == md->end() ? nullptr : &*mf;
+  };
   // A client that edits managedFields itself (kubectl's client-side to server-side apply
   // migration does) keeps what it wrote.
-  const Json* old_mf = old_obj ? ValueAt(*old_obj, {"metadata", "managedFields"}) : nullptr;
-  const Json* new_mf = ValueAt(*new_obj, {"metadata", "managedFields"});
+  const Json* old_mf = mf_of(old_obj);
+  const Json* new_mf = mf_of(new_obj);
   if (new_mf != nullptr && (old_mf == nullptr || *old_mf != *new_mf) && !new_mf->empty()) return;
-  Json mf = old_mf ? *old_mf : Json::array();
-  std::vector<Path> changed, removed;
-  Path prefix;
-  Json empty = Json::object();
-  Diff(old_obj ? old_obj : &empty, new_obj, prefix, 0, false, &changed, &removed);
-  if (changed.empty() && removed.empty()) {
-    (*new_obj)["metadata"]["managedFields"] = mf;
-    if (mf.empty()) (*new_obj)["metadata"].erase("managedFields");
-    return;
+  Json mf = old_mf && old_mf->is_array() ? *old_mf : Json::array();
+  PathSet changed, removed;
+  {
+    Walker w{types ? *types : kUntyped, false, "", {}};
+    Json before = old_obj ? WithoutManagedFields(*old_obj) : Json::object();
+    Json after = WithoutManagedFields(*new_obj);
+    Path root;
+    w.Diff(&before, &after, root, &changed, &removed);
   }
-  for (auto& e : mf) {
-    auto fs = e.find("fieldsV1");
-    if (fs == e.end()) continue;
-    bool is_me = e.value("manager", "") == manager && e.value("operation", "") == "Update" &&
-                 e.value("subresource", "") == subresource;
-    for (const auto& p : removed) RemovePath(&*fs, p);
-    if (!is_me) {
-      for (const auto& p : changed) RemovePath(&*fs, p);
+  if (!changed.empty() || !removed.empty()) {
+    for (auto& e : mf) {
+      if (!e.is_object()) continue;
+      bool is_me = Manager(e) == manager && e.value("operation", "") == "Update" &&
+                   e.value("subresource", "") == subresource;
+      PathSet members = Members(e.value("fieldsV1", Json::object()));
+      size_t before = members.size();
+      for (const auto& p : removed) members.erase(p);
+      if (!is_me) {
+        for (const auto& p : changed) members.erase(p);
+      }
+      if (members.size() != before) e["fieldsV1"] = SetFromMembers(members);
     }
+    Json* mine = FindEntry(mf, manager, "Update", subresource);
+    if (!mine) {
+      Json e = {{"manager", manager}, {"operation", "Update"}, {"apiVersion", api_version},
+                {"time", timestamp},  {"fieldsType", "FieldsV1"}, {"fieldsV1", Json::object()}};
+      if (!subresource.empty()) e["subresource"] = subresource;
+      mf.push_back(std::move(e));
+      mine = &mf.back();
+    }
+    (*mine)["time"] = timestamp;
+    PathSet members = Members(mine->value("fieldsV1", Json::object()));
+    members.insert(changed.begin(), changed.end());
+    (*mine)["fieldsV1"] = SetFromMembers(members);
+    DropEmpty(mf);
   }
-  Json* mine = FindEntry(mf, manager, "Update", subresource);
-  if (!mine) {
-    Json e = {{"manager", manager}, {"operation", "Update"}, {"apiVersion", api_version},
-              {"time", timestamp},  {"fieldsType", "FieldsV1"}, {"fieldsV1", Json::object()}};
-    if (!subresource.empty()) e["subresource"] = subresource;
-    mf.push_back(e);
-    mine = &mf.back();
-  }
-  (*mine)["time"] = timestamp;
-  for (const auto& p : changed) AddPath(&(*mine)["fieldsV1"], p);
-  DropEmpty(mf);
+  if (!(*new_obj)["metadata"].is_object()) (*new_obj)["metadata"] = Json::object();
   if (mf.empty()) {
     (*new_obj)["metadata"].erase("managedFields");
   } else {
-    (*new_obj)["metadata"]["managedFields"] = mf;
+    (*new_obj)["metadata"]["managedFields"] = std::move(mf);
   }
 }
 

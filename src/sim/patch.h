@@ -1,13 +1,16 @@
 // Patch application as the API server does it: JSON merge patch (RFC 7386), JSON patch (RFC 6902,
-// including `test`), and server-side apply with a field-ownership approximation.
+// including `test`), and server-side apply with field ownership.
 //
-// Server-side apply approximation (documented in docs/sim.md): each manager's fields are kept in
-// metadata.managedFields (fieldsType FieldsV1, the upstream "f:<key>" tree format). Lists are
-// atomic (owned as a whole). Applying: a field in the applied configuration that another manager
-// owns with a different live value is a conflict (409) unless force; fields this manager applied
-// before but no longer sets are removed unless another manager owns them; the configuration is then
-// merged into the live object. Ordinary writes (update/patch) make their manager own the fields
-// whose values they changed. Pure functions; thread-safe.
+// Server-side apply (docs/sim.md): each manager's fields are kept in metadata.managedFields
+// (fieldsType FieldsV1, upstream's tree of "f:<field>", "k:{<keys>}" for items of map lists,
+// "v:<value>" for items of sets, "." for an owned item with owned fields under it). Lists merge by
+// their type (merge_types.h): atomic lists are replaced and owned whole; sets merge by value; map
+// lists merge item by item on their keys, so two managers can each own their own containers, env
+// entries or conditions. Applying: a field another manager owns whose value the apply changes is
+// a conflict (409, upstream wording) unless force, which takes it over; fields this manager
+// applied before but no longer sets are removed unless another manager owns them (or something
+// under them). Ordinary writes (update/patch) make their manager own the fields whose values they
+// changed. Pure functions; thread-safe.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -15,6 +18,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "sim/merge_types.h"
 
 namespace prescient::sim {
 
@@ -26,9 +30,10 @@ Json ApplyMergePatch(const Json& target, const Json& patch);
 // RFC 6902. Errors: 422 (reason Invalid) for failed operations, including a failed `test`.
 Result<Json> ApplyJsonPatch(const Json& target, const Json& ops);
 
-// The upstream FieldsV1 tree of every leaf set in `config` ({"f:spec":{"f:replicas":{}}}); lists
-// and scalars are leaves. apiVersion, kind, metadata.name/namespace/uid/resourceVersion are left out.
-Json FieldSetOf(const Json& config);
+// The upstream FieldsV1 tree of what `config` sets ({"f:spec":{"f:replicas":{}}}): scalars, atomic
+// lists and empty objects are leaves; items of sets and map lists are members of their own.
+// apiVersion, kind, metadata.name/namespace/uid/resourceVersion are left out.
+Json FieldSetOf(const Json& config, const MergeTypes& types = MergeTypes());
 
 struct ApplyRequest {
   const Json* live = nullptr;  // null when the object does not exist yet
@@ -37,10 +42,14 @@ struct ApplyRequest {
   std::string api_version;
   bool force = false;
   std::string timestamp;  // RFC 3339 for managedFields[].time
+  const MergeTypes* types = nullptr;  // null: every list atomic
+  std::string kind_for_errors;        // "/v1, Kind=Pod", as upstream names the type in errors
 };
 
-// Returns the new object (with metadata.managedFields updated) or 409 Conflict naming the fields
-// and their managers, in the upstream wording.
+// Returns the new object (with metadata.managedFields updated), 409 Conflict naming the fields
+// and their managers in the upstream wording, or (as upstream) 500 "failed to create typed patch
+// object" when a list in the configuration does not fit its type (a map-list item without its key,
+// duplicate keys, a non-scalar set item).
 Result<Json> ServerSideApply(const ApplyRequest& request);
 
 // After an ordinary write by `manager` (operation "Update"): gives `manager` the fields whose values
@@ -48,6 +57,6 @@ Result<Json> ServerSideApply(const ApplyRequest& request);
 // metadata.managedFields in place. No-op when manager is empty.
 void RecordUpdateOwnership(const Json* old_obj, Json* new_obj, const std::string& manager,
                            const std::string& api_version, const std::string& timestamp,
-                           const std::string& subresource);
+                           const std::string& subresource, const MergeTypes* types = nullptr);
 
 }  // namespace prescient::sim

@@ -182,6 +182,11 @@ Status InvalidStatus(const ResourceInfo& info, const std::string& name, const st
   return Err(Code::kInvalid, 422, "Invalid", msg);
 }
 
+// How upstream names a type in server-side apply errors: "/v1, Kind=Pod", "example.com/v1, Kind=Widget".
+std::string KindForErrors(const ResourceInfo& info) {
+  return info.group + "/" + info.version + ", Kind=" + info.kind;
+}
+
 Status NotFound(const GroupVersionResource& r, std::string_view name) {
   return Err(Code::kNotFound, 404, "NotFound", r.GroupResource() + " \"" + std::string(name) + "\" not found");
 }
@@ -443,7 +448,8 @@ class StoreImpl : public Store, public StoreReader {
       std::string pname = patch["metadata"].value("name", "");
       if (pname.empty()) patch["metadata"]["name"] = std::string(name);
       else if (pname != name) return NameMismatch(pname, name);
-      ApplyRequest ar{nullptr, &patch, o.field_manager, r.ApiVersion(), o.force, now};
+      MergeTypes types = MergeTypes::For(*info);
+      ApplyRequest ar{nullptr, &patch, o.field_manager, r.ApiVersion(), o.force, now, &types, KindForErrors(*info)};
       auto applied = ServerSideApply(ar);
       if (!applied.ok()) return applied.status();
       Json obj = std::move(*applied);
@@ -472,7 +478,8 @@ class StoreImpl : public Store, public StoreReader {
       case PatchType::kApply: {
         std::string pname = patch.contains("metadata") && patch["metadata"].is_object() ? patch["metadata"].value("name", "") : "";
         if (!pname.empty() && pname != name) return NameMismatch(pname, name);
-        ApplyRequest ar{&live, &patch, o.field_manager, r.ApiVersion(), o.force, now};
+        MergeTypes types = MergeTypes::For(*info);
+        ApplyRequest ar{&live, &patch, o.field_manager, r.ApiVersion(), o.force, now, &types, KindForErrors(*info)};
         auto res = ServerSideApply(ar);
         if (!res.ok()) return res.status();
         next = std::move(*res);
@@ -1054,7 +1061,10 @@ class StoreImpl : public Store, public StoreReader {
       Status hs = h(ar);
       if (!hs.ok()) return hs;
     }
-    if (record_ownership) RecordUpdateOwnership(nullptr, &obj, o.field_manager, r.ApiVersion(), now, "");
+    if (record_ownership) {
+      MergeTypes types = MergeTypes::For(*info);
+      RecordUpdateOwnership(nullptr, &obj, o.field_manager, r.ApiVersion(), now, "", &types);
+    }
     if (o.dry_run) return std::make_shared<const Json>(std::move(obj));
     auto stored = Commit(EventType::kAdded, skey, key, std::move(obj), nullptr);
     if (skey == "apiextensions.k8s.io/customresourcedefinitions") RegisterCrd(*stored);
@@ -1255,7 +1265,10 @@ class StoreImpl : public Store, public StoreReader {
       Status hs = h(ar);
       if (!hs.ok()) return hs;
     }
-    if (record_ownership) RecordUpdateOwnership(&old, &next, o.field_manager, r.ApiVersion(), now, sub);
+    if (record_ownership) {
+      MergeTypes types = MergeTypes::For(*info);
+      RecordUpdateOwnership(&old, &next, o.field_manager, r.ApiVersion(), now, sub, &types);
+    }
     // A no-op write changes nothing, not even the resourceVersion.
     {
       Json cmp = old;

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <tuple>
 #include <thread>
 
 #include "testing/sim_process.h"
@@ -102,6 +104,70 @@ TEST_F(KubectlTest, ApplyServerSideAndConflicts) {
                   "apiVersion: test.prescient.dev/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 9\n");
   ASSERT_EQ(forced.exit_code, 0) << forced.ToString();
   EXPECT_EQ(Ok({"get", "widget", "w1", "-o", "jsonpath={.spec.size}"}), "9");
+}
+
+// Two field managers applying the same list: items merge by their keys, each manager owns its own
+// items, and changing another manager's item field is a conflict naming it by key.
+TEST_F(KubectlTest, ApplyServerSideMergesListsByKeyAcrossManagers) {
+  const std::string team_a =
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 0\n"
+      "  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n"
+      "    spec:\n      containers:\n      - name: app\n        image: app:1\n        env:\n"
+      "        - {name: A, value: \"1\"}\n";
+  const std::string team_b =
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n"
+      "      containers:\n      - name: sidecar\n        image: log:1\n      - name: app\n        env:\n"
+      "        - {name: B, value: \"2\"}\n";
+  Ok({"apply", "--server-side", "--field-manager=team-a", "-f", "-"}, team_a);
+  Ok({"apply", "--server-side", "--field-manager=team-b", "-f", "-"}, team_b);
+  auto containers = [&] {
+    Json d = Json::parse(Ok({"get", "deployment", "web", "-o", "json", "--show-managed-fields"}));
+    std::map<std::string, Json> by_name;
+    for (const auto& c : d["spec"]["template"]["spec"]["containers"]) by_name[c["name"]] = c;
+    return std::make_pair(by_name, d["metadata"]["managedFields"]);
+  };
+  auto [by_name, managed] = containers();
+  ASSERT_EQ(by_name.size(), 2u);
+  EXPECT_EQ(by_name["app"]["image"], "app:1");
+  EXPECT_EQ(by_name["sidecar"]["image"], "log:1");
+  ASSERT_EQ(by_name["app"]["env"].size(), 2u) << by_name["app"].dump();
+  for (const auto& e : managed) {
+    const Json& cs = e["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"];
+    if (e["manager"] == "team-a") {
+      EXPECT_TRUE(cs.contains("k:{\"name\":\"app\"}")) << e.dump();
+      EXPECT_FALSE(cs.contains("k:{\"name\":\"sidecar\"}")) << e.dump();
+    }
+    if (e["manager"] == "team-b") {
+      EXPECT_TRUE(cs.contains("k:{\"name\":\"sidecar\"}")) << e.dump();
+    }
+  }
+
+  // team-b changing team-a's image: a conflict naming the container by its key.
+  auto conflict = K({"apply", "--server-side", "--field-manager=team-b", "-f", "-"},
+                    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n"
+                    "    spec:\n      containers:\n      - name: app\n        image: app:2\n");
+  EXPECT_NE(conflict.exit_code, 0);
+  EXPECT_NE(conflict.err.find("conflict with \"team-a\""), std::string::npos) << conflict.ToString();
+  EXPECT_NE(conflict.err.find(".spec.template.spec.containers[name=\"app\"].image"), std::string::npos)
+      << conflict.ToString();
+
+  // team-a stops applying env A: it goes; team-b's entry and sidecar stay.
+  std::string without_a = team_a.substr(0, team_a.find("        env:"));
+  Ok({"apply", "--server-side", "--field-manager=team-a", "-f", "-"}, without_a);
+  std::tie(by_name, managed) = containers();
+  ASSERT_EQ(by_name.size(), 2u);
+  ASSERT_EQ(by_name["app"]["env"].size(), 1u) << by_name["app"].dump();
+  EXPECT_EQ(by_name["app"]["env"][0]["name"], "B");
+
+  // A custom resource's x-kubernetes-list-type: map list merges the same way.
+  InstallWidgets();
+  Ok({"apply", "--server-side", "--field-manager=team-a", "-f", "-"},
+     "apiVersion: test.prescient.dev/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n"
+     "  ports:\n  - {name: http, port: 80}\n");
+  Ok({"apply", "--server-side", "--field-manager=team-b", "-f", "-"},
+     "apiVersion: test.prescient.dev/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n"
+     "  ports:\n  - {name: metrics, port: 9090}\n");
+  EXPECT_EQ(Ok({"get", "widget", "w1", "-o", "jsonpath={.spec.ports[*].name}"}), "http metrics");
 }
 
 TEST_F(KubectlTest, GetPrintsPrinterColumnsAndYaml) {

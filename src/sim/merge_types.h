@@ -1,0 +1,51 @@
+// How server-side apply merges and tracks each part of an object, as structured-merge-diff does
+// upstream: every list has a list type — atomic (replaced whole, owned as one field), set (scalar
+// items merged by value) or map (object items merged by their x-kubernetes-list-map-keys) — and an
+// object is granular (merged key by key) unless it is x-kubernetes-map-type: atomic.
+//
+// Custom resources take this from their CRD's structural schema (lists without
+// x-kubernetes-list-type are atomic, as upstream). Built-in types take it from a table of the list
+// types upstream declares for the fields the sim's built-ins use (pod containers by name, their
+// ports by containerPort+protocol, env by name, conditions by type, ...); any other built-in list
+// is atomic. metadata.finalizers (set) and metadata.ownerReferences (map by uid) are the same for
+// every kind.
+//
+// Pure; thread-safe. A MergeTypes refers to the ResourceInfo's schema: keep that alive.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/store.h"
+
+namespace prescient::sim {
+
+struct ListType {
+  enum class Kind { kAtomic, kSet, kMap };
+  Kind kind = Kind::kAtomic;
+  std::vector<std::string> keys;       // kMap: x-kubernetes-list-map-keys, in declared order
+  Json key_defaults = Json::object();  // values for absent key fields (schema defaults, e.g. protocol TCP)
+};
+
+// A path of field names from the object root; "[]" steps into a list's items:
+// {"spec", "containers", "[]", "ports"}.
+using TypePath = std::vector<std::string>;
+
+class MergeTypes {
+ public:
+  // Every list atomic, every object granular (metadata as for all kinds).
+  MergeTypes() = default;
+  // For a served resource: its CRD schema, or the built-in table by group and resource.
+  static MergeTypes For(const ResourceInfo& info);
+
+  ListType ListAt(const TypePath& path) const;
+  bool AtomicMapAt(const TypePath& path) const;
+
+ private:
+  const Json* SchemaAt(const TypePath& path) const;  // null when unknown
+
+  const Json* schema_ = nullptr;  // CRD openAPIV3Schema
+  std::string builtin_;           // "group/plural" of a built-in resource
+};
+
+}  // namespace prescient::sim
