@@ -581,10 +581,22 @@ class StoreImpl : public Store, public StoreReader {
     if (!fs_ok.ok()) return fs_ok;
     if (!info->namespaced) ns = "";
     std::string start_after;
+    int64_t snapshot_rv = 0;  // a continued list serves the state at its first page's resourceVersion
     if (!o.continue_token.empty()) {
       auto tok = DecodeContinue(o.continue_token);
       if (!tok.ok()) return tok.status();
-      start_after = *tok;
+      start_after = tok->key;
+      snapshot_rv = tok->rv;
+      if (snapshot_rv > rv_) {
+        return Err(Code::kInvalidArgument, 400, "BadRequest",
+                   "continue key is not valid: resourceVersion " + std::to_string(snapshot_rv) + " is in the future");
+      }
+      if (snapshot_rv > 0 && snapshot_rv < history_floor_) {
+        // As upstream once etcd compacted the revision: the client must start a new list.
+        return Err(Code::kExpired, 410, "Expired",
+                   "The provided continue parameter is too old to display a consistent list result. You can start "
+                   "a new list without the continue parameter.");
+      }
     } else if (!o.resource_version.empty() && o.resource_version != "0") {
       char* end = nullptr;
       long long want = std::strtoll(o.resource_version.c_str(), &end, 10);
@@ -594,22 +606,50 @@ class StoreImpl : public Store, public StoreReader {
       }
     }
     ListResult out;
-    out.resource_version = rv_;
-    auto t = tables_.find(StorageKey(r));
-    if (t == tables_.end()) return out;
+    if (snapshot_rv <= 0) snapshot_rv = rv_;
+    out.resource_version = snapshot_rv;
+    std::string skey = StorageKey(r);
+    auto t = tables_.find(skey);
+    static const Table kEmpty;
+    const Table& table = t == tables_.end() ? kEmpty : t->second;
+    // The objects changed since the snapshot, as they were then (null: absent then). Walking the
+    // history newest first, the oldest change after the snapshot has the last word.
+    Table then;
+    for (auto h = history_.rbegin(); h != history_.rend() && h->rv > snapshot_rv; ++h) {
+      if (h->skey != skey) continue;
+      then[ObjKey(MetaString(*h->obj, "namespace"), MetaString(*h->obj, "name"))] =
+          h->type == EventType::kAdded ? nullptr : h->prev;
+    }
     std::string prefix = ns.empty() ? "" : std::string(ns) + "/";
-    auto it = start_after.empty() ? t->second.lower_bound(prefix) : t->second.upper_bound(start_after);
+    auto first = [&](const Table& tb) { return start_after.empty() ? tb.lower_bound(prefix) : tb.upper_bound(start_after); };
+    auto it = first(table);
+    auto ov = first(then);
     WatchImpl matcher(r, "", std::string(ns), std::move(*ls), std::move(*fsel), published_);
     int64_t remaining = 0;
-    for (; it != t->second.end(); ++it) {
-      if (!prefix.empty() && it->first.rfind(prefix, 0) != 0) break;
-      if (!matcher.Matches(*it->second)) continue;
+    // Merge the current table with the overlay, in key order.
+    while (it != table.end() || ov != then.end()) {
+      const std::string* key;
+      JsonPtr obj;
+      if (ov == then.end() || (it != table.end() && it->first < ov->first)) {
+        key = &it->first;
+        obj = it->second;
+        ++it;
+      } else {
+        if (it != table.end() && it->first == ov->first) ++it;
+        key = &ov->first;
+        obj = ov->second;
+        ++ov;
+      }
+      if (!prefix.empty() && key->rfind(prefix, 0) != 0) break;
+      if (!obj || !matcher.Matches(*obj)) continue;
       if (o.limit > 0 && static_cast<int64_t>(out.items.size()) >= o.limit) {
         ++remaining;
         continue;
       }
-      out.items.push_back(PresentCopy(r, *it->second));
-      if (o.limit > 0 && static_cast<int64_t>(out.items.size()) == o.limit) out.continue_token = EncodeContinue(it->first);
+      out.items.push_back(PresentCopy(r, *obj));
+      if (o.limit > 0 && static_cast<int64_t>(out.items.size()) == o.limit) {
+        out.continue_token = EncodeContinue(*key, snapshot_rv);
+      }
     }
     if (remaining == 0) {
       out.continue_token.clear();
@@ -922,9 +962,14 @@ class StoreImpl : public Store, public StoreReader {
     }
   }
 
-  static std::string EncodeContinue(const std::string& key) {
+  // A continue token: base64url of {"v":"sim/v1","k":<last key returned>,"rv":<the list's snapshot>}.
+  struct ContinueToken {
+    std::string key;
+    int64_t rv = 0;  // 0: none (tokens from before snapshots were kept)
+  };
+  static std::string EncodeContinue(const std::string& key, int64_t rv) {
     static const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string in = Json({{"v", "sim/v1"}, {"k", key}}).dump(), out;
+    std::string in = Json({{"v", "sim/v1"}, {"k", key}, {"rv", rv}}).dump(), out;
     size_t i = 0;
     for (; i + 2 < in.size(); i += 3) {
       uint32_t n = (uint8_t)in[i] << 16 | (uint8_t)in[i + 1] << 8 | (uint8_t)in[i + 2];
@@ -942,7 +987,7 @@ class StoreImpl : public Store, public StoreReader {
     return out;
   }
 
-  static Result<std::string> DecodeContinue(const std::string& tok) {
+  static Result<ContinueToken> DecodeContinue(const std::string& tok) {
     std::string out;
     uint32_t buf = 0;
     int bits = 0;
@@ -966,7 +1011,15 @@ class StoreImpl : public Store, public StoreReader {
     if (j.is_discarded() || !j.is_object() || !j.contains("k") || !j["k"].is_string()) {
       return Err(Code::kInvalidArgument, 400, "BadRequest", "continue key is not valid: incorrect encoded start resourceVersion (version sim/v1)");
     }
-    return j["k"].get<std::string>();
+    ContinueToken out_tok;
+    out_tok.key = j["k"].get<std::string>();
+    if (j.contains("rv")) {
+      if (!j["rv"].is_number_integer() || j["rv"].get<int64_t>() < 0) {
+        return Err(Code::kInvalidArgument, 400, "BadRequest", "continue key is not valid: incorrect encoded start resourceVersion (version sim/v1)");
+      }
+      out_tok.rv = j["rv"].get<int64_t>();
+    }
+    return out_tok;
   }
 
   // ---- the write paths (mu_ held) ----

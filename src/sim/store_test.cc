@@ -282,6 +282,71 @@ TEST(StoreTest, ServerSideApplyCreatesAndDetectsConflicts) {
   EXPECT_EQ((*a3)["data"], Json({{"k", "2"}}));
 }
 
+// Continued pages show the state at the first page's resourceVersion, whatever was written since,
+// as long as the history still covers it; after that the token is refused (410), as upstream does
+// once etcd has compacted that revision.
+TEST(StoreTest, ListContinuationServesTheFirstPagesSnapshot) {
+  auto store = OpenStore();
+  for (const char* n : {"a", "b", "c", "d", "e"}) {
+    ASSERT_TRUE(store->Create(gvr::kConfigMaps, "default", Cm(n, {{"v", "1"}})).ok());
+  }
+  ListOptions o;
+  o.limit = 2;
+  auto p1 = store->List(gvr::kConfigMaps, "default", o);
+  ASSERT_TRUE(p1.ok());
+  ASSERT_EQ(p1->items.size(), 2u);
+  const int64_t snapshot = p1->resource_version;
+  // After the first page: a new object inside the range still to come, one changed, one deleted
+  // (and created again), one deleted for good, one new at the end.
+  ASSERT_TRUE(store->Create(gvr::kConfigMaps, "default", Cm("c0")).ok());
+  ASSERT_TRUE(store->Patch(gvr::kConfigMaps, "default", "c", PatchType::kMerge, R"({"data":{"v":"2"}})", "").ok());
+  ASSERT_TRUE(store->Delete(gvr::kConfigMaps, "default", "d").ok());
+  ASSERT_TRUE(store->Create(gvr::kConfigMaps, "default", Cm("d", {{"v", "3"}})).ok());
+  ASSERT_TRUE(store->Delete(gvr::kConfigMaps, "default", "e").ok());
+  ASSERT_TRUE(store->Create(gvr::kConfigMaps, "default", Cm("z")).ok());
+  std::vector<std::string> names;
+  std::vector<std::string> values;
+  o.continue_token = p1->continue_token;
+  while (!o.continue_token.empty()) {
+    auto page = store->List(gvr::kConfigMaps, "default", o);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    EXPECT_EQ(page->resource_version, snapshot);
+    for (const auto& i : page->items) {
+      names.push_back(i["metadata"]["name"]);
+      values.push_back(i["data"].value("v", ""));
+    }
+    if (!page->continue_token.empty()) {
+      EXPECT_EQ(page->remaining_item_count, 1);
+    }
+    o.continue_token = page->continue_token;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"c", "d", "e"}));
+  EXPECT_EQ(values, (std::vector<std::string>{"1", "1", "1"}));
+  // A fresh list sees the present.
+  auto now = store->List(gvr::kConfigMaps, "default", {});
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->items.size(), 6u);  // a b c c0 d z
+  EXPECT_GT(now->resource_version, snapshot);
+
+  // The history no longer reaches back to the snapshot: 410 Expired.
+  ListOptions first;
+  first.limit = 2;
+  auto p1_again = store->List(gvr::kConfigMaps, "default", first);
+  ASSERT_TRUE(p1_again.ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store->Create(gvr::kConfigMaps, "default", Cm("n" + std::to_string(i))).ok());
+  store->SetWatchHistory(2);
+  ListOptions stale;
+  stale.limit = 2;
+  stale.continue_token = p1_again->continue_token;
+  auto expired = store->List(gvr::kConfigMaps, "default", stale);
+  EXPECT_EQ(expired.status().http_code(), 410);
+  EXPECT_EQ(expired.status().reason(), "Expired");
+  EXPECT_NE(expired.status().message().find("too old to display a consistent list result"), std::string::npos);
+  ListOptions bad;
+  bad.continue_token = "not base64!";
+  EXPECT_EQ(store->List(gvr::kConfigMaps, "default", bad).status().http_code(), 400);
+}
+
 TEST(StoreTest, StrategicMergeRefusedOnCustomResources) {
   auto store = OpenStore();
   ASSERT_TRUE(store->Create(gvr::kCrds, "", WidgetCrd()).ok());
