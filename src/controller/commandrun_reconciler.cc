@@ -8,6 +8,7 @@
 #include "api/validation.h"
 #include "common/quantity.h"
 #include "controller/resources.h"
+#include "controller/shadow.h"
 #include "controller/steps.h"
 
 namespace prescient::controller {
@@ -75,8 +76,7 @@ Result<kube::ReconcileResult> CommandRunReconciler::Reconcile(const std::string&
     case api::RunPhase::kAllocating:
       return CheckGrowth(std::move(obj), std::move(run));
     case api::RunPhase::kShadowing:
-      // Shadow runs are not driven by this operator yet; leave the run to the agent.
-      return kube::ReconcileResult{};
+      return Shadow(std::move(obj), std::move(run));
     default:
       break;
   }
@@ -159,6 +159,12 @@ Result<kube::ReconcileResult> CommandRunReconciler::PlaceAndAllocate(Json obj, a
     if (d_.metrics) d_.metrics->Prediction(p.source);
   }
   run.status.prediction = st.prediction;
+
+  // Shadow (spec.shadow.enabled): measure the command's early usage on a candidate before placing;
+  // the condition records that it was done (or why not), so it happens once.
+  if (run.spec.ShadowEnabled() && !api::FindCondition(st.conditions, kConditionShadowed)) {
+    return StartShadow(std::move(obj), std::move(run), std::move(st));
+  }
 
   // Dependencies: wake what is scaled to zero now, so it is up by the time the run is placed.
   DependencyGate gate = EvaluateDependencies(run, Lookup());
@@ -322,6 +328,110 @@ Result<kube::ReconcileResult> CommandRunReconciler::PlaceAndAllocate(Json obj, a
   log_.Info("placed", {{"namespace", ns}, {"name", run.metadata.name}, {"plan", PlanKindName(plan.kind)},
                        {"instance", plan.instance}, {"reason", plan.reason}, {"position", adm.position}});
   return kube::ReconcileResult{backoff};
+}
+
+// ---- shadow runs (docs/agent-protocol.md, "Shadow") ---------------------------------------------
+
+Result<kube::ReconcileResult> CommandRunReconciler::StartShadow(Json obj, api::CommandRun run, api::CommandRunStatus st) {
+  api::Time now = d_.clock->Now();
+  const std::string& ns = run.metadata.ns;
+  const int64_t gen = run.metadata.generation;
+  const ShadowPolicy sp;
+  std::string labelled;
+  if (obj["metadata"].contains("labels")) labelled = obj["metadata"]["labels"].value(api::kInstanceLabel, "");
+  std::string instance = ShadowInstance(run, Snapshot(ns), labelled);
+  if (instance.empty()) {
+    // Nothing to run it on now (the target is starting, or a pool must scale first): placing the
+    // run is what brings an instance, so it goes ahead with the model's prediction.
+    std::string msg = "no running instance of " + run.spec.target.Describe() +
+                      " to run the shadow on; placing with the unrefined prediction";
+    api::SetCondition(&st.conditions, {kConditionShadowed, api::ConditionStatus::kFalse, gen, {}, "NoInstanceForShadow", msg}, now);
+    auto w = WriteStatus(obj, run, st);  // its event brings the run back to be placed
+    if (!w.ok()) return w.status();
+    Assume(*w);
+    d_.events->Record(*w, kube::kEventWarning, "NoInstanceForShadow", msg);
+    return kube::ReconcileResult{};
+  }
+  // The label first: the agent of `instance` watches it, and acts once the phase says Shadowing.
+  auto labelled_obj = EnsureInstanceLabel(obj, instance);
+  if (!labelled_obj.ok()) return labelled_obj.status();
+  api::ShadowStatus shadow;
+  shadow.requested = true;
+  shadow.requested_at = now;
+  st.shadow = shadow;
+  st.phase = api::RunPhase::kShadowing;
+  int32_t seconds = run.spec.shadow->duration_seconds;
+  std::string msg = "shadow run of " + std::to_string(seconds) + "s requested on " + instance;
+  api::SetCondition(&st.conditions, {kConditionShadowed, api::ConditionStatus::kFalse, gen, {}, "ShadowRunning", msg}, now);
+  auto w = WriteStatus(*labelled_obj, run, st);
+  if (!w.ok()) return w.status();
+  Assume(*w);
+  d_.events->Record(*w, kube::kEventNormal, "ShadowRequested", msg);
+  log_.Info("shadow requested", {{"namespace", ns}, {"name", run.metadata.name}, {"instance", instance}, {"seconds", seconds}});
+  // The agent's result write wakes the run; this is only the timeout.
+  run.status.shadow = shadow;
+  return kube::ReconcileResult{std::chrono::duration_cast<std::chrono::milliseconds>(ShadowDeadline(run, sp) - now)};
+}
+
+Result<kube::ReconcileResult> CommandRunReconciler::Shadow(Json obj, api::CommandRun run) {
+  api::Time now = d_.clock->Now();
+  const std::string& ns = run.metadata.ns;
+  const int64_t gen = run.metadata.generation;
+  const ShadowPolicy sp;
+  api::CommandRunStatus st = run.status;
+  std::string instance;
+  if (obj["metadata"].contains("labels")) instance = obj["metadata"]["labels"].value(api::kInstanceLabel, "");
+  const bool reported = st.shadow && !st.shadow->requested && st.shadow->result;
+  std::string reason, msg;
+  if (reported) {
+    api::Prediction predicted = st.prediction ? *st.prediction : ClampPrediction(d_.predictor->Predict(run), run.spec.resources);
+    ShadowRefinement r = RefineWithShadow(predicted, *st.shadow->result, run.spec.resources, sp);
+    reason = r.reason;
+    msg = r.message;
+    st.prediction = r.prediction;
+    bool ok = r.reason != "ShadowFailed";
+    api::SetCondition(&st.conditions, {kConditionShadowed, ok ? api::ConditionStatus::kTrue : api::ConditionStatus::kFalse,
+                                       gen, {}, reason, msg}, now);
+    if (r.changed) {
+      const api::Prediction& p = r.prediction;
+      api::SetCondition(&st.conditions,
+                        {api::kConditionPredicted, api::ConditionStatus::kTrue, gen, {}, std::string("Predicted") + kSourceShadow,
+                         "predicted " + FormatCpuMilli(p.cpu_milli) + " CPU, " + FormatBytes(p.memory_bytes) +
+                             " memory (model " + p.model_version + ", refined by a shadow run)"},
+                        now);
+      if (d_.metrics) d_.metrics->Prediction(kSourceShadow);
+    }
+  } else {
+    api::Time deadline = ShadowDeadline(run, sp);
+    if (now < deadline) {
+      // Waiting for the agent: its status write brings the run back; this wakes it for the timeout.
+      return kube::ReconcileResult{std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
+                                   std::chrono::milliseconds(1)};
+    }
+    reason = "ShadowTimedOut";
+    msg = "no shadow result from the agent of " + (instance.empty() ? std::string("the instance") : instance) +
+          " within " + std::to_string((run.spec.shadow ? run.spec.shadow->duration_seconds : 0) + sp.grace.count()) +
+          "s; placing with the unrefined prediction";
+    if (st.shadow) st.shadow->requested = false;
+    api::SetCondition(&st.conditions, {kConditionShadowed, api::ConditionStatus::kFalse, gen, {}, reason, msg}, now);
+  }
+  // Leaving Shadowing, the label goes first: a run still labelled for the shadow's instance must
+  // never be seen there as Allocated while it is bound elsewhere.
+  if (!instance.empty()) {
+    Json o = obj;
+    o["metadata"]["labels"].erase(api::kInstanceLabel);
+    auto u = d_.client->Update(api::kCommandRuns, o);
+    if (!u.ok()) return u.status();
+    obj = std::move(*u);
+    Assume(obj);
+  }
+  st.phase = api::RunPhase::kPending;
+  auto w = WriteStatus(obj, run, st);  // its event brings the run back to be placed
+  if (!w.ok()) return w.status();
+  Assume(*w);
+  d_.events->Record(*w, reported ? kube::kEventNormal : kube::kEventWarning, reason, msg);
+  log_.Info("shadow done", {{"namespace", ns}, {"name", run.metadata.name}, {"reason", reason}, {"message", msg}});
+  return kube::ReconcileResult{};
 }
 
 Result<kube::ReconcileResult> CommandRunReconciler::CheckGrowth(Json obj, api::CommandRun run) {

@@ -1,6 +1,6 @@
 // The CommandRun reconciler: level-based, idempotent, safe to crash at any line. Each call re-reads
 // the run from the informer cache and moves it one or more steps along
-//   Validate -> Predict -> Place (AdmitInOrder) -> Allocate (bind | grow: quota, VM patch, wait |
+//   Validate -> Predict -> [Shadow] -> Place (AdmitInOrder) -> Allocate (bind | grow: quota, VM patch, wait |
 //   scale: pool / ProvisioningRequest) -> Bind (status.allocation, then the instance label)
 //   -> [agent runs it] -> Feedback (growth while running) -> Complete (history, quota, finalizer)
 // writing status only when it changed. Side effects are separate steps, each idempotent: creating an
@@ -63,6 +63,10 @@ class CommandRunReconciler : public kube::Reconciler {
   Result<kube::ReconcileResult> Complete(const Json& obj, const api::CommandRun& run);
   Result<kube::ReconcileResult> FailInvalid(const Json& obj, const api::CommandRun& run, const api::FieldErrors& errs);
   Result<kube::ReconcileResult> PlaceAndAllocate(Json obj, api::CommandRun run);
+  // Shadow (shadow.h): ask a candidate's agent for a shadow run, then refine the prediction from
+  // its early usage (or give up at the deadline) and hand the run back to placement.
+  Result<kube::ReconcileResult> StartShadow(Json obj, api::CommandRun run, api::CommandRunStatus st);
+  Result<kube::ReconcileResult> Shadow(Json obj, api::CommandRun run);
   Result<kube::ReconcileResult> CheckGrowth(Json obj, api::CommandRun run);
   Result<kube::ReconcileResult> Feedback(Json obj, api::CommandRun run);
 

@@ -10,6 +10,7 @@
 #include "api/codec.h"
 #include "api/constants.h"
 #include "controller/resources.h"
+#include "controller/shadow.h"
 #include "kube/fake_client.h"
 
 namespace prescient::controller {
@@ -437,6 +438,79 @@ TEST_F(ReconcilerTest, RestartRequiredGivesTheGrowthUpAtOnce) {
   EXPECT_EQ(c->reason, kReasonRestartRequired);
   auto v = client_.Get(resources::kVirtualMachine, "default", "vm1");
   EXPECT_EQ((*v)["spec"]["template"]["spec"]["domain"]["memory"]["guest"], "2Gi");
+}
+
+// Shadow runs (shadow.h): the run is labelled for the VM's agent and waits in Shadowing; the agent's
+// result refines the prediction, the label comes off, and the run is placed with the refined size.
+TEST_F(ReconcilerTest, ShadowResultRefinesThePredictionThenTheRunIsPlaced) {
+  Put(resources::kVirtualMachine, Vm("vm1", 2, "2Gi"));
+  Put(resources::kVirtualMachineInstance, Vmi("vm1", 2, "2Gi"));
+  json run = RunObj("sh", "vm1");
+  run["spec"]["shadow"] = {{"enabled", true}, {"durationSeconds", 5}};
+  Put(api::kCommandRuns, run);
+  Settle("default/sh");
+  api::CommandRun r = Get("sh");
+  ASSERT_EQ(r.status.phase, api::RunPhase::kShadowing);
+  EXPECT_EQ(r.metadata.labels[api::kInstanceLabel], "vm1");
+  ASSERT_TRUE(r.status.shadow.has_value());
+  EXPECT_TRUE(r.status.shadow->requested);
+  EXPECT_FALSE(r.status.allocation.has_value());  // a shadow holds no capacity
+  const api::Condition* c = api::FindCondition(r.status.conditions, kConditionShadowed);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->reason, "ShadowRunning");
+  // Waiting writes nothing and asks to be woken at the deadline (5 s + 30 s grace).
+  int64_t rv = client_.CurrentResourceVersion();
+  auto wait = rec_->Reconcile("default/sh");
+  ASSERT_TRUE(wait.ok());
+  EXPECT_EQ(client_.CurrentResourceVersion(), rv);
+  EXPECT_GT(wait->requeue_after.count(), 30000);
+  EXPECT_LE(wait->requeue_after.count(), 35001);
+
+  // The agent reports: 400 MiB peak, more than the 256Mi default prediction.
+  auto o = client_.Get(api::kCommandRuns, "default", "sh");
+  json j = *o;
+  j["status"]["shadow"]["requested"] = false;
+  j["status"]["shadow"]["result"] = {{"durationSeconds", 5},
+                                     {"usage", {{"peaks", {{"cpuCores", 0.3}, {"memoryBytes", 400 << 20}}}}},
+                                     {"exited", false}};
+  ASSERT_TRUE(client_.UpdateStatus(api::kCommandRuns, j).ok());
+  Settle("default/sh");
+  r = Get("sh");
+  EXPECT_EQ(r.status.phase, api::RunPhase::kAllocated);
+  ASSERT_TRUE(r.status.prediction.has_value());
+  EXPECT_EQ(r.status.prediction->source, kSourceShadow);
+  EXPECT_EQ(r.status.prediction->memory_bytes, 480LL << 20);  // 400 MiB x 1.2
+  ASSERT_TRUE(r.status.allocation.has_value());
+  EXPECT_EQ(r.status.allocation->memory_bytes, 480LL << 20);
+  EXPECT_TRUE(api::IsConditionTrue(r.status.conditions, kConditionShadowed));
+  EXPECT_EQ(r.metadata.labels[api::kInstanceLabel], "vm1");  // labelled again, now for the run itself
+  EXPECT_TRUE(events_.Has("default/sh", "ShadowRefined"));
+}
+
+TEST_F(ReconcilerTest, ShadowWithoutAResultTimesOutAndPlacesUnrefined) {
+  Put(resources::kVirtualMachine, Vm("vm1", 2, "2Gi"));
+  Put(resources::kVirtualMachineInstance, Vmi("vm1", 2, "2Gi"));
+  json run = RunObj("quiet", "vm1");
+  run["spec"]["shadow"] = {{"enabled", true}, {"durationSeconds", 5}};
+  Put(api::kCommandRuns, run);
+  Settle("default/quiet");
+  ASSERT_EQ(Get("quiet").status.phase, api::RunPhase::kShadowing);
+  clock_.Advance(std::chrono::seconds(36));  // past 5 s + 30 s grace: no agent answered
+  Settle("default/quiet");
+  api::CommandRun r = Get("quiet");
+  EXPECT_EQ(r.status.phase, api::RunPhase::kAllocated);
+  EXPECT_EQ(r.status.prediction->source, "Default");
+  EXPECT_EQ(r.status.allocation->memory_bytes, 256LL << 20);
+  const api::Condition* c = api::FindCondition(r.status.conditions, kConditionShadowed);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->status, api::ConditionStatus::kFalse);
+  EXPECT_EQ(c->reason, "ShadowTimedOut");
+  EXPECT_NE(c->message.find("unrefined"), std::string::npos) << c->message;
+  EXPECT_FALSE(r.status.shadow->requested);
+  // Never shadowed twice.
+  int64_t rv = client_.CurrentResourceVersion();
+  ASSERT_TRUE(rec_->Reconcile("default/quiet").ok());
+  EXPECT_EQ(client_.CurrentResourceVersion(), rv);
 }
 
 }  // namespace
