@@ -45,6 +45,10 @@ CommandRunReconciler::CommandRunReconciler(CommandRunReconcilerDeps deps) : d_(s
 // ---- the reconcile loop ------------------------------------------------------------------------
 
 Result<kube::ReconcileResult> CommandRunReconciler::Reconcile(const std::string& key) {
+  if (key.rfind(kQuotaKeyPrefix, 0) == 0) {
+    if (Status ls = LowerQuotas(key.substr(std::char_traits<char>::length(kQuotaKeyPrefix))); !ls.ok()) return ls;
+    return kube::ReconcileResult{};
+  }
   kube::ObjectPtr cached = d_.caches.runs->Get(key);
   if (!cached) {
     // Gone: nothing holds capacity any more (the finalizer already ran). Not an error.

@@ -49,6 +49,11 @@ struct CommandRunReconcilerDeps {
   ControllerPolicy policy;
 };
 
+// A work-queue key "quota:<namespace>" (not a run): lower the owned quota of that namespace back
+// to max(baseline, used) if no growth is in flight. The manager queues it on quota events, so a
+// raise is given back once the quota's `used` settles, whichever run's reconcile came first.
+inline constexpr const char* kQuotaKeyPrefix = "quota:";
+
 class CommandRunReconciler : public kube::Reconciler {
  public:
   explicit CommandRunReconciler(CommandRunReconcilerDeps deps);

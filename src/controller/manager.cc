@@ -153,7 +153,13 @@ Manager::Manager(ManagerOptions options) : o_(std::move(options)) {
   };
   kube::EventHandlers by_ns{ns_changed, [ns_changed](const kube::ObjectPtr&, const kube::ObjectPtr& o) { ns_changed(o); },
                             ns_changed};
-  quotas->AddEventHandlers(by_ns);
+  // An owned quota above what it must be (its `used` settled after a migration): lower it.
+  auto quota_changed = [this, ns_changed](const kube::ObjectPtr& o) {
+    ns_changed(o);
+    if (DesiredQuotaHard(QuotaFromJson(*o, o_.policy.owned_quota_name), false)) EnqueueRun(kQuotaKeyPrefix + Ns(*o));
+  };
+  quotas->AddEventHandlers({quota_changed, [quota_changed](const kube::ObjectPtr&, const kube::ObjectPtr& o) { quota_changed(o); },
+                            ns_changed});
   endpoints->AddEventHandlers(by_ns);  // a dependency became ready
   deployments->AddEventHandlers(by_ns);
   pools->AddEventHandlers(by_ns);

@@ -440,6 +440,36 @@ TEST_F(ReconcilerTest, RestartRequiredGivesTheGrowthUpAtOnce) {
   EXPECT_EQ((*v)["spec"]["template"]["spec"]["domain"]["memory"]["guest"], "2Gi");
 }
 
+TEST_F(ReconcilerTest, QuotaKeyLowersARaiseOnceUsedSettledAndNotDuringAGrowth) {
+  Put(resources::kVirtualMachine, Vm("vm1", 2, "2Gi"));
+  Put(resources::kVirtualMachineInstance, Vmi("vm1", 2, "2Gi"));
+  json q = Quota("6Gi", "5Gi");  // raised for a migration; its second pod still counted in `used`
+  q["metadata"]["annotations"][kQuotaBaselineAnnotation] = "memory=4Gi";
+  Put(resources::kResourceQuota, q);
+  Sync();
+  const std::string key = std::string(kQuotaKeyPrefix) + "default";
+  ASSERT_TRUE(rec_->Reconcile(key).ok());
+  auto got = client_.Get(resources::kResourceQuota, "default", "prescient");
+  EXPECT_EQ((*got)["spec"]["hard"]["requests.memory"], "5Gi") << "not below what is used";
+  // `used` settles after the migration: the next quota event's key lowers it to the baseline.
+  json settled = *got;
+  settled["status"]["used"]["requests.memory"] = "2400Mi";
+  ASSERT_TRUE(client_.UpdateStatus(resources::kResourceQuota, settled).ok());
+  Sync();
+  ASSERT_TRUE(rec_->Reconcile(key).ok());
+  EXPECT_EQ((*client_.Get(resources::kResourceQuota, "default", "prescient"))["spec"]["hard"]["requests.memory"], "4Gi");
+  // While an instance grows, the headroom stays.
+  json raised = *client_.Get(resources::kResourceQuota, "default", "prescient");
+  raised["spec"]["hard"]["requests.memory"] = "6Gi";
+  ASSERT_TRUE(client_.Update(resources::kResourceQuota, raised).ok());
+  json vm = *client_.Get(resources::kVirtualMachine, "default", "vm1");
+  vm["spec"]["template"]["spec"]["domain"]["memory"]["guest"] = "3Gi";
+  ASSERT_TRUE(client_.Update(resources::kVirtualMachine, vm).ok());
+  Sync();
+  ASSERT_TRUE(rec_->Reconcile(key).ok());
+  EXPECT_EQ((*client_.Get(resources::kResourceQuota, "default", "prescient"))["spec"]["hard"]["requests.memory"], "6Gi");
+}
+
 // Shadow runs (shadow.h): the run is labelled for the VM's agent and waits in Shadowing; the agent's
 // result refines the prediction, the label comes off, and the run is placed with the refined size.
 TEST_F(ReconcilerTest, ShadowResultRefinesThePredictionThenTheRunIsPlaced) {
