@@ -4,6 +4,8 @@
 // group's scaleUpDelay), and removal of empty node-group nodes after scaleDownUnneededTime.
 // Conditions and reasons are the upstream ones (provisioningrequest/conditions).
 #include <algorithm>
+#include <optional>
+#include <set>
 
 #include "sim/cluster/autoscaler.h"
 #include "sim/cluster/controllers.h"
@@ -34,6 +36,17 @@ constexpr const char* kAcceptedMsg = "ProvisioningRequest is accepted by Cluster
 constexpr const char* kCapacityFoundMsg = "Capacity is found in the cluster";
 constexpr const char* kCapacityNotFoundMsg = "Capacity is not found, CA will try to find it later.";
 constexpr const char* kBookingExpiredMsg = "Capacity reservation time is expired";
+constexpr const char* kExpiredMsg = "ProvisioningRequest is expired";
+// Upstream fails requests not provisioned within 7 days of creation (processors/provreq).
+constexpr Millis kDefaultExpiration{7LL * 24 * 3600 * 1000};
+
+// best-effort-atomic-scale-up's spec.parameters.ValidUntilSeconds: how long (since creation) CA
+// keeps trying. nullopt when absent or not a non-negative integer.
+std::optional<Millis> ValidUntil(const Json& pr) {
+  std::string v = Str(pr, {"spec", "parameters", "ValidUntilSeconds"});
+  if (v.empty() || v.size() > 12 || v.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return Millis(std::stoll(v) * 1000);
+}
 
 }  // namespace
 
@@ -147,8 +160,14 @@ Status ReconcileAutoscaler(Context& ctx) {
       if (IsDeleting(pr)) continue;
       std::string cls = Str(pr, {"spec", "provisioningClassName"});
       if (cls != kCheckCapacityClass && cls != kAtomicScaleUpClass) continue;  // not ours to handle
-      if (ConditionTrue(pr, "Failed") || ConditionTrue(pr, "BookingExpired")) continue;
       std::string ns = Ns(pr), name = Name(pr), uid = Str(pr, {"metadata", "uid"});
+      auto [seen, seen_new] = ctx.provreq_seen_at.emplace(uid, ctx.Now());
+      (void)seen_new;
+      if (ConditionTrue(pr, "Failed") || ConditionTrue(pr, "BookingExpired") || ConditionTrue(pr, "CapacityRevoked")) {
+        ctx.booked_at.erase(uid);
+        ctx.booked_nodes.erase(uid);
+        continue;
+      }
       int64_t gen = 1;
       if (const Json* g = Find(pr, {"metadata", "generation"}); g && g->is_number_integer()) gen = g->get<int64_t>();
       std::string now = ctx.Timestamp();
@@ -188,19 +207,52 @@ Status ReconcileAutoscaler(Context& ctx) {
         if (ctx.Elapsed(at->second, sc.autoscaler.booking_time)) {
           SetCondition(updated, "BookingExpired", "True", "CapacityReservationTimeExpired", kBookingExpiredMsg, now, gen);
           ctx.booked_at.erase(uid);
+          ctx.booked_nodes.erase(uid);
         } else {
           // Hold the capacity not yet taken by pods consuming the request.
           int left = std::max(0, total - consumed[ns + "/" + name]);
           std::vector<PodInfo> virt(pods.begin(), pods.begin() + std::min<size_t>(left, pods.size()));
           NodeUsage before = usage;
-          PackPods(virt, nodes, usage, nullptr);
-          for (const auto& [node, res] : usage) {
-            auto b = before.find(node);
-            int64_t added = res.count("pods") ? res.at("pods") : 0;
-            if (b != before.end() && b->second.count("pods")) added -= b->second.at("pods");
-            if (added > 0) booked_only[node]["pods"] += added;
+          std::vector<PodInfo> unplaced;
+          PackPods(virt, nodes, usage, &unplaced);
+          // Nodes the booking could use that have gone (deleted, being deleted or cordoned): when
+          // what is left no longer holds the booking, the capacity is revoked.
+          std::set<std::string> here;
+          for (const auto& n : nodes) {
+            if (!n.unschedulable) here.insert(n.name);
+          }
+          for (const auto& u : ctx.upcoming) here.insert(u.name);
+          std::set<std::string>& booked = ctx.booked_nodes[uid];
+          std::vector<std::string> lost;
+          for (const auto& n : booked) {
+            if (!here.count(n)) lost.push_back(n);
+          }
+          if (!unplaced.empty() && !lost.empty()) {
+            usage = before;
+            std::string list;
+            for (const auto& n : lost) list += (list.empty() ? "" : ", ") + n;
+            SetCondition(updated, "CapacityRevoked", "True", "CapacityIsRevoked",
+                         "Capacity booked for this ProvisioningRequest is no longer in the cluster: node(s) " + list +
+                             " removed",
+                         now, gen);
+            ctx.events.Record(pr, "Warning", "CapacityRevoked", "booked capacity lost with node(s) " + list,
+                              "cluster-autoscaler");
+            ctx.booked_at.erase(uid);
+            ctx.booked_nodes.erase(uid);
+          } else {
+            booked = here;
+            for (const auto& [node, res] : usage) {
+              auto b = before.find(node);
+              int64_t added = res.count("pods") ? res.at("pods") : 0;
+              if (b != before.end() && b->second.count("pods")) added -= b->second.at("pods");
+              if (added > 0) booked_only[node]["pods"] += added;
+            }
           }
         }
+      } else if (ctx.Elapsed(seen->second, cls == kAtomicScaleUpClass ? ValidUntil(pr).value_or(kDefaultExpiration)
+                                                                       : kDefaultExpiration)) {
+        // Not provisioned in time: ValidUntilSeconds (best-effort-atomic-scale-up) or upstream's 7 days.
+        SetCondition(updated, "Failed", "True", "Expired", kExpiredMsg, now, gen);
       } else if (cls == kCheckCapacityClass) {
         NodeUsage trial = usage;
         if (CapacityAvailable(pods, nodes, trial)) {

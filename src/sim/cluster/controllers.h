@@ -70,6 +70,8 @@ struct Context {
   std::map<std::string, SteadyTime> create_retry_at;        // object uid → next create attempt after 403
   std::map<std::string, SteadyTime> unneeded_since;         // node name → empty since
   std::map<std::string, SteadyTime> booked_at;              // ProvisioningRequest uid → Provisioned=True
+  std::map<std::string, SteadyTime> provreq_seen_at;        // ProvisioningRequest uid → first seen (≈ created)
+  std::map<std::string, std::set<std::string>> booked_nodes;  // ProvisioningRequest uid → nodes its booking may use
   std::vector<UpcomingNode> upcoming;
   std::set<std::string> scale_up_reported;                  // pod uid: TriggeredScaleUp already sent
   std::map<std::string, std::string> restart_required;      // VM uid → VMI uid it was required for

@@ -101,5 +101,97 @@ TEST_F(ControllersOnFakeClock, NodeGroupGrowsAfterItsScaleUpDelay) {
   EXPECT_EQ(NodeOf("big"), "burst-0");
 }
 
+const GroupVersionResource kProvReq{"autoscaling.x-k8s.io", "v1", "provisioningrequests"};
+
+Json PodTemplate(const std::string& name, const std::string& cpu) {
+  return {{"apiVersion", "v1"},
+          {"kind", "PodTemplate"},
+          {"metadata", {{"name", name}, {"namespace", "default"}}},
+          {"template",
+           {{"spec", {{"containers", Json::array({{{"name", "c"}, {"resources", {{"requests", {{"cpu", cpu}}}}}}})}}}}}};
+}
+
+Json ProvisioningRequest(const std::string& name, const std::string& cls, const std::string& tmpl,
+                         Json parameters = Json::object()) {
+  Json spec = {{"provisioningClassName", cls},
+               {"podSets", Json::array({{{"podTemplateRef", {{"name", tmpl}}}, {"count", 1}}})}};
+  if (!parameters.empty()) spec["parameters"] = parameters;
+  return {{"apiVersion", "autoscaling.x-k8s.io/v1"},
+          {"kind", "ProvisioningRequest"},
+          {"metadata", {{"name", name}, {"namespace", "default"}}},
+          {"spec", spec}};
+}
+
+class ProvisioningRequestsOnFakeClock : public ControllersOnFakeClock {
+ protected:
+  Json Condition(const std::string& pr, const std::string& type) {
+    auto obj = store_->Get(kProvReq, "default", pr);
+    if (!obj.ok()) return nullptr;
+    for (const auto& c : (*obj)["status"].value("conditions", Json::array())) {
+      if (c.value("type", "") == type) return c;
+    }
+    return nullptr;
+  }
+};
+
+TEST_F(ProvisioningRequestsOnFakeClock, BookedCapacityRemovedWithItsNodeIsRevoked) {
+  ASSERT_TRUE(store_->Create(gvr::Core("podtemplates"), "default", PodTemplate("small", "1")).ok());
+  ASSERT_TRUE(store_->Create(kProvReq, "default",
+                             ProvisioningRequest("book", "check-capacity.autoscaling.x-k8s.io", "small")).ok());
+  Settle();
+  ASSERT_EQ(Condition("book", "Provisioned").value("status", ""), "True");
+  EXPECT_TRUE(Condition("book", "CapacityRevoked").is_null());
+  // The scenario's only fixed node goes: what was booked on it is gone.
+  ASSERT_TRUE(store_->Delete(gvr::kNodes, "", "node-1").ok());
+  Settle();
+  Json revoked = Condition("book", "CapacityRevoked");
+  ASSERT_FALSE(revoked.is_null());
+  EXPECT_EQ(revoked["status"], "True");
+  EXPECT_EQ(revoked["reason"], "CapacityIsRevoked");
+  EXPECT_NE(revoked["message"].get<std::string>().find("node-1"), std::string::npos);
+  EXPECT_TRUE(Condition("book", "BookingExpired").is_null());
+}
+
+TEST_F(ProvisioningRequestsOnFakeClock, BookingSurvivesANodeItDoesNotNeed) {
+  ASSERT_TRUE(store_->Create(gvr::Core("podtemplates"), "default", PodTemplate("tiny", "100m")).ok());
+  Json extra = {{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", "node-2"}}},
+                {"status", {{"capacity", {{"cpu", "2"}, {"memory", "4Gi"}, {"pods", "110"}}},
+                            {"allocatable", {{"cpu", "2"}, {"memory", "4Gi"}, {"pods", "110"}}},
+                            {"conditions", Json::array({{{"type", "Ready"}, {"status", "True"}}})}}}};
+  ASSERT_TRUE(store_->Create(gvr::kNodes, "", extra).ok());
+  ASSERT_TRUE(store_->Create(kProvReq, "default",
+                             ProvisioningRequest("book", "check-capacity.autoscaling.x-k8s.io", "tiny")).ok());
+  Settle();
+  ASSERT_EQ(Condition("book", "Provisioned").value("status", ""), "True");
+  ASSERT_TRUE(store_->Delete(gvr::kNodes, "", "node-2").ok());
+  Settle();
+  EXPECT_TRUE(Condition("book", "CapacityRevoked").is_null());  // node-1 still holds it
+  // ... until the booking time (10 min simulated = 60 s of fake time) is up.
+  clock_.Advance(61s);
+  Settle();
+  EXPECT_EQ(Condition("book", "BookingExpired").value("reason", ""), "CapacityReservationTimeExpired");
+}
+
+TEST_F(ProvisioningRequestsOnFakeClock, AtomicScaleUpFailsAfterValidUntilSeconds) {
+  // 16 CPUs fit no node and no node group: CA keeps trying until ValidUntilSeconds.
+  ASSERT_TRUE(store_->Create(gvr::Core("podtemplates"), "default", PodTemplate("huge", "16")).ok());
+  ASSERT_TRUE(store_->Create(kProvReq, "default",
+                             ProvisioningRequest("atomic", "best-effort-atomic-scale-up.autoscaling.x-k8s.io", "huge",
+                                                 {{"ValidUntilSeconds", "60"}}))
+                  .ok());
+  Settle();
+  EXPECT_EQ(Condition("atomic", "Provisioned").value("reason", ""), "CapacityIsNotFound");
+  clock_.Advance(5900ms);  // 59 s simulated
+  Settle();
+  EXPECT_TRUE(Condition("atomic", "Failed").is_null());
+  clock_.Advance(200ms);
+  Settle();
+  Json failed = Condition("atomic", "Failed");
+  ASSERT_FALSE(failed.is_null());
+  EXPECT_EQ(failed["status"], "True");
+  EXPECT_EQ(failed["reason"], "Expired");
+  EXPECT_EQ(failed["message"], "ProvisioningRequest is expired");
+}
+
 }  // namespace
 }  // namespace prescient::sim::cluster
