@@ -48,6 +48,10 @@ Status Agent::Run() {
     }
     cv_.notify_one();
   });
+  ctl.SetYield([this] {
+    std::lock_guard<std::mutex> l(mu_);
+    return !events_.empty();
+  });
   // Exactly-once: resolve what the previous incarnation left before looking at any event.
   ctl.Recover();
 
@@ -105,7 +109,8 @@ Status Agent::Run() {
     // each of our own status writes comes back as one).
     if (now >= next_tick) {
       ctl.Tick();
-      next_tick = clock_->Monotonic() + ctl.NextTickIn();
+      // An unfinished tick (it yielded to waiting events) resumes right after them.
+      next_tick = clock_->Monotonic() + (ctl.TickUnfinished() ? std::chrono::milliseconds(0) : ctl.NextTickIn());
     }
     if (now >= next_resync && informer.HasSynced()) {
       next_resync = now + opt_.resync;

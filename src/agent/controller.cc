@@ -813,9 +813,11 @@ void RunController::ResolveEntry(const JournalEntry& e) {
 
 void RunController::Tick() {
   SteadyTp now = clock_->Monotonic();
-  std::vector<std::string> uids;
-  for (auto& [uid, a] : active_) uids.push_back(uid);
-  for (const std::string& uid : uids) {
+  if (tick_queue_.empty())
+    for (auto& [uid, a] : active_) tick_queue_.push_back(uid);
+  while (!tick_queue_.empty()) {
+    std::string uid = tick_queue_.front();
+    tick_queue_.pop_front();
     auto it = active_.find(uid);
     if (it == active_.end()) continue;
     Active& a = *it->second;
@@ -824,6 +826,9 @@ void RunController::Tick() {
     } else if (!a.warming) {
       SampleAndReport(a);
     }
+    // A burst of exits is a burst of final reports (durable writes and PUTs): a waiting watch
+    // event (a run to start) goes first; the next Tick resumes with the runs not visited yet.
+    if (!tick_queue_.empty() && yield_ && yield_()) return;
   }
   CollectWarmUps();
   if (!unresolved_.empty() && now >= next_unresolved_attempt_) {

@@ -67,6 +67,10 @@ class RunController {
   // Called (from a helper thread) when background work finished, so the loop can call
   // CollectWarmUps() without waiting for the next tick. Set before the first event.
   void SetWakeup(std::function<void()> wake) { wake_ = std::move(wake); }
+  // Asked between runs during Tick: true makes Tick return early (events are waiting); the next
+  // Tick continues where it stopped (TickUnfinished), so no run is sampled twice in a row.
+  void SetYield(std::function<bool()> yield) { yield_ = std::move(yield); }
+  bool TickUnfinished() const { return !tick_queue_.empty(); }
   // Launches the runs whose dependency warm-up finished (or finishes them when it failed).
   void CollectWarmUps();
   // Runs claimed and still warming up their dependencies.
@@ -129,6 +133,8 @@ class RunController {
   std::map<std::string, std::unique_ptr<ShadowJob>> shadows_;
   std::chrono::steady_clock::time_point next_unresolved_attempt_{};
   std::function<void()> wake_;
+  std::function<bool()> yield_;
+  std::deque<std::string> tick_queue_;  // runs the current Tick has not visited yet
   std::deque<std::string> warmup_queue_;  // UIDs waiting for a warm-up slot
   int warmups_running_ = 0;
   // Finished warm-ups, by UID, handed from the helper threads to the loop.

@@ -533,6 +533,22 @@ TEST_F(ControllerTest, DeletedWhileWarmingUpNeverStarts) {
   EXPECT_NE(Stored("r1")["status"]["result"]["message"].get<std::string>().find("cancelled"), std::string::npos);
 }
 
+TEST_F(ControllerTest, TickYieldsToWaitingEventsAndResumes) {
+  for (const char* n : {"r1", "r2", "r3"}) ctl_->OnRun(Allocated(n));
+  ctl_->Tick();  // first reports
+  for (const char* n : {"r1", "r2", "r3"}) exec_.Exit(Uid(n), 0);
+  int asked = 0;
+  ctl_->SetYield([&] { return ++asked == 1; });  // an event arrives during the first final
+  Advance(1s);
+  EXPECT_TRUE(ctl_->TickUnfinished());
+  int finished = 0;
+  for (const char* n : {"r1", "r2", "r3"}) finished += Stored(n)["status"]["phase"] == "Succeeded";
+  EXPECT_EQ(finished, 1) << "one final, then the loop's events";
+  ctl_->Tick();  // resumes with the two runs not visited yet
+  EXPECT_FALSE(ctl_->TickUnfinished());
+  for (const char* n : {"r1", "r2", "r3"}) EXPECT_EQ(Stored(n)["status"]["phase"], "Succeeded") << n;
+}
+
 TEST_F(ControllerTest, UnenforceableLimitsAreReportedInACondition) {
   exec_.SetUnenforced({"network priority: cgroup v2 has no net_prio controller"});
   ctl_->OnRun(Allocated("r1"));

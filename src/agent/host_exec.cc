@@ -1,6 +1,7 @@
 #include "agent/host_exec.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -359,6 +360,21 @@ Result<HostExecEnv::Spare> HostExecEnv::MakeSpare() {
   }
   s.shim_pid = *pid;
   s.control_fd = sv[0];
+  // Wait (bounded) for the shim to say it is ready: 'P' with the command's process prestarted in
+  // the spare group, 'R' without (v2).
+  struct pollfd pfd{s.control_fd, POLLIN, 0};
+  int r;
+  do {
+    r = poll(&pfd, 1, 10000);
+  } while (r < 0 && errno == EINTR);
+  char ready = 0;
+  if (r != 1 || read(s.control_fd, &ready, 1) != 1 || (ready != 'P' && ready != 'R')) {
+    ReleaseSpare(s);
+    return InternalError("warm shim " + std::to_string(s.shim_pid) + " did not become ready (see " + s.shim_log + ")");
+  }
+  if (v1 && ready != 'P')
+    log::Logger("agent.host").Warn("warm shim could not prestart the command's process; its runs join their cgroup at launch",
+                                   {{"shimLog", s.shim_log}});
   return s;
 }
 

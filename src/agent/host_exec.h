@@ -40,7 +40,7 @@ struct HostExecOptions {
   // Warm shims kept ready (shim.h WarmShimMain): each is an idle shim process (and on cgroup v1 a
   // spare cgroup holding the command's prestarted process), so a launch neither starts a process
   // image nor migrates into a cgroup. 0 = start every shim cold.
-  int warm_shims = 1;
+  int warm_shims = 2;
   // Limits of a shadow execution (small by design).
   double shadow_cpu_cores = 1.0;
   int64_t shadow_memory_bytes = 512LL << 20;

@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
   std::string instance, ns, instance_file, state_dir, cgroup_parent, cgroup_root, run_as_user, log_dir, metrics_addr,
       allowed, level, sample_interval, report_interval;
   bool no_guest_size = false;
-  int warm_shims = 1;
+  int warm_shims = 2;
   kube::KubeFlags kf;
   po::options_description desc(
       "prescient-agent: runs the CommandRuns bound to this VM instance under their allocated cgroup limits and "
@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
       "allowed-namespaces", po::value(&allowed)->default_value(""),
       "comma-separated namespaces this agent may run commands from (default: its own namespace only)")(
       "no-guest-size", po::bool_switch(&no_guest_size), "do not enforce the VMI's size on the parent cgroup")(
-      "warm-shims", po::value(&warm_shims)->default_value(1),
+      "warm-shims", po::value(&warm_shims)->default_value(2),
       "shims kept started ahead of runs (on cgroup v1 with the command's process already in a spare cgroup), "
       "so a launch starts no process image and migrates nothing; 0 starts each shim on demand")(
       "zap-log-level", po::value(&level)->default_value("info"), "debug, info, warn, error");

@@ -1,5 +1,6 @@
 #include "agent/shim.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <cerrno>
 #include <unistd.h>
@@ -103,13 +104,16 @@ std::string ReadControlLine(int fd) {
 int RunSpec(const std::string& spec_path, exec::ProcessLauncher* launcher,
             std::unique_ptr<exec::PrestartedChild> prestarted) {
   log::Logger log("agent.shim", {{"spec", spec_path}});
-  std::ifstream in(spec_path);
-  if (!in) {
-    log.Error("cannot read the shim spec");
-    return 2;
-  }
   std::stringstream buf;
-  buf << in.rdbuf();
+  {
+    // Closed before the command starts: a plain ifstream's descriptor would be inherited by it.
+    std::ifstream in(spec_path);
+    if (!in) {
+      log.Error("cannot read the shim spec");
+      return 2;
+    }
+    buf << in.rdbuf();
+  }
   json parsed = json::parse(buf.str(), nullptr, false);
   auto spec = parsed.is_discarded() ? Result<ShimSpec>(InvalidArgument("shim spec is not JSON")) : ShimSpecFromJson(parsed);
   if (!spec.ok()) {
@@ -177,6 +181,9 @@ int ShimMain(const std::string& spec_path) {
 int WarmShimMain(const std::string& cgroup_mount_root, const std::string& spare_cgroup, int control_fd) {
   signal(SIGHUP, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);
+  // The control socket is the shim's alone: the command must not inherit it (it would also make
+  // every usage sample read the guest's TCP tables for a socket the command never opened).
+  fcntl(control_fd, F_SETFD, FD_CLOEXEC);
   log::Logger log("agent.shim", {{"spare", spare_cgroup}});
   auto launcher = exec::NewRealProcessLauncher();
   exec::CgroupOptions co;
@@ -194,6 +201,10 @@ int WarmShimMain(const std::string& cgroup_mount_root, const std::string& spare_
                  {{"error", pre.status().ToString()}});
     }
   }
+  // Ready: the agent hands this shim a run only after this byte, so a launch never races the
+  // prestarted process's move into the spare group (which the agent renames).
+  char ready = prestarted ? 'P' : 'R';
+  if (write(control_fd, &ready, 1) != 1) return 0;  // the agent is gone already
   std::string spec_path = ReadControlLine(control_fd);
   close(control_fd);
   if (spec_path.empty()) {

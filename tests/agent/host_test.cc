@@ -42,6 +42,7 @@ class HostTest : public ::testing::Test {
     opt_.shim_binary = PRESCIENT_AGENT_BINARY;
     opt_.run_as_uid = 65534;  // nobody
     opt_.run_as_gid = 65534;
+    opt_.warm_shims = 1;  // one spare keeps the cgroup layout the tests check simple
     if (access(opt_.shim_binary.c_str(), X_OK) != 0) GTEST_SKIP() << "prescient-agent not built at " << opt_.shim_binary;
     auto env = HostExecEnv::Create(opt_);
     if (!env.ok()) GTEST_SKIP() << "cgroups unavailable: " << env.status().ToString();
@@ -181,11 +182,26 @@ TEST_F(HostTest, AgentDeathMidRunThenReattachWithExitCode) {
 // process was already in the spare group, renamed to the run's), and a new spare is prepared.
 TEST_F(HostTest, WarmShimStartsTheCommandInItsCgroup) {
   ASSERT_TRUE(exec_->WaitForWarmShims(1, 20000ms)) << "no warm shim became ready";
-  Submit("warm", "cat /proc/self/cgroup");
+  if (std::filesystem::exists("/sys/fs/cgroup/memory/" + opt_.cgroup_parent)) {
+    // v1: the ready spare already holds the command's prestarted process.
+    int spares = 0;
+    for (const auto& e : std::filesystem::directory_iterator("/sys/fs/cgroup/memory/" + opt_.cgroup_parent)) {
+      if (!e.is_directory()) continue;
+      ++spares;
+      std::ifstream in(e.path() / "cgroup.procs");
+      pid_t pid = 0;
+      EXPECT_TRUE(in >> pid) << e.path() << " has no prestarted process";
+    }
+    EXPECT_EQ(spares, 1);
+  }
+  Submit("warm", "cat /proc/self/cgroup; ls /proc/self/fd");
   json s = WaitFinal("warm");
   ASSERT_EQ(s["status"]["phase"], "Succeeded") << s["status"].dump(2);
   std::string tail = s["status"]["result"]["outputTail"];
   EXPECT_NE(tail.find("/" + opt_.cgroup_parent + "/" + Uid("warm") + "\n"), std::string::npos) << tail;
+  // Only stdin/stdout/stderr and ls's own directory fd: nothing of the shim's leaks into the command.
+  EXPECT_NE(tail.find("\n0\n1\n2\n3\n"), std::string::npos) << tail;
+  EXPECT_EQ(tail.find("\n4\n"), std::string::npos) << tail;
   EXPECT_TRUE(exec_->WaitForWarmShims(1, 20000ms)) << "the used spare was replaced";
   // Only the new spare is left under the parent (the run's group was removed after its report).
   auto left = std::filesystem::directory_iterator("/sys/fs/cgroup/memory/" + opt_.cgroup_parent);
@@ -203,11 +219,12 @@ TEST_F(HostTest, ColdStartWithoutWarmShims) {
   exec_ = std::move(*env);
   MakeController(getpid());
   EXPECT_EQ(exec_->WarmShimsReady(), 0u);
-  Submit("cold", "cat /proc/self/cgroup; exit 4");
+  Submit("cold", "cat /proc/self/cgroup; ls /proc/self/fd; exit 4");
   json s = WaitFinal("cold");
   EXPECT_EQ(s["status"]["result"]["exitCode"], 4) << s["status"].dump(2);
   std::string tail = s["status"]["result"]["outputTail"];
   EXPECT_NE(tail.find("/" + opt_.cgroup_parent + "/" + Uid("cold") + "\n"), std::string::npos) << tail;
+  EXPECT_EQ(tail.find("\n4\n"), std::string::npos) << "the shim's spec file leaked into the command: " << tail;
 }
 
 // The allocation's IO weight, disk limits and network priority reach the run's cgroup, and what

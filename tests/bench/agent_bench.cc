@@ -304,7 +304,9 @@ class Bench {
         std::string name = e.path().filename();
         if (!std::all_of(name.begin(), name.end(), ::isdigit)) continue;
         std::string cmd = ReadAll(e.path().string() + "/cmdline");
-        if (cmd.find(dir_ + "/state/runs/") != std::string::npos && cmd.find("shim") != std::string::npos)
+        // Cold shims name their spec under the state dir, warm ones their spare cgroup.
+        bool ours = cmd.find(dir_ + "/state/runs/") != std::string::npos || cmd.find(parent_ + "/spare-") != std::string::npos;
+        if (ours && cmd.find("shim") != std::string::npos)
           pids.push_back(std::stoi(name));
       }
       return pids;
