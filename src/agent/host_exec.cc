@@ -370,6 +370,11 @@ Result<HostExecEnv::Spare> HostExecEnv::MakeSpare() {
   char ready = 0;
   if (r != 1 || read(s.control_fd, &ready, 1) != 1 || (ready != 'P' && ready != 'R')) {
     ReleaseSpare(s);
+    if (v1)
+      if (auto cg = cgroups_->Open(s.cgroup); cg.ok()) {
+        (*cg)->KillAll(SIGKILL);
+        (*cg)->Destroy();
+      }
     return InternalError("warm shim " + std::to_string(s.shim_pid) + " did not become ready (see " + s.shim_log + ")");
   }
   if (v1 && ready != 'P')
@@ -450,6 +455,11 @@ HostExecEnv::~HostExecEnv() {
   for (Spare& s : idle) {
     if (cgroups_->version() != exec::CgroupVersion::kV1) break;
     while (cgroups_->Open(s.cgroup).ok() && std::chrono::steady_clock::now() < deadline) usleep(2000);
+    // A shim that died, or whose rmdir lost a race with the exiting process: remove it here.
+    if (auto cg = cgroups_->Open(s.cgroup); cg.ok()) {
+      (*cg)->KillAll(SIGKILL);
+      (*cg)->Destroy();
+    }
   }
 }
 

@@ -117,6 +117,14 @@ class Bench {
     result["overhead"] = Overhead(20, 20s);
     result["loadAverage1m"]["after"] = LoadAverage();
     StopAgent();
+    // The agent's warm shims remove their spare groups as it stops: wait (bounded) for them.
+    for (int k = 0; k < 100; ++k) {
+      std::error_code ec;
+      size_t left = 0;
+      for (auto& e : std::filesystem::directory_iterator("/sys/fs/cgroup/memory/" + parent_, ec)) left += e.is_directory();
+      if (left == 0) break;
+      std::this_thread::sleep_for(50ms);
+    }
     for (const char* h : {"memory", "cpu,cpuacct", "cpu", "cpuacct", "blkio", "pids", ""})
       if (!parent_.empty()) rmdir((std::string("/sys/fs/cgroup/") + h + "/" + parent_).c_str());
     std::filesystem::remove_all(dir_);
