@@ -1,6 +1,7 @@
 #include "sim/cluster/resources.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "common/quantity.h"
 
@@ -215,6 +216,33 @@ Result<PodInfo> PodInfoFromJson(const Json& pod) {
   if (!res.ok()) return Status(res.status().code(), "pods/" + p.name + ": " + res.status().message());
   p.requests = res->requests;
   p.node_selector = LabelsAt(pod, {"spec", "nodeSelector"});
+  if (const Json* terms = Find(pod, {"spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
+                                     "nodeSelectorTerms"});
+      terms != nullptr && terms->is_array()) {
+    for (const auto& t : *terms) {
+      NodeSelectorTerm term;
+      for (const char* part : {"matchExpressions", "matchFields"}) {
+        auto exprs = t.is_object() ? t.find(part) : t.end();
+        if (!t.is_object() || exprs == t.end() || !exprs->is_array()) continue;
+        for (const auto& e : *exprs) {
+          if (!e.is_object()) continue;
+          NodeSelectorRequirement r;
+          r.key = e.contains("key") && e["key"].is_string() ? e["key"].get<std::string>() : "";
+          r.op = e.contains("operator") && e["operator"].is_string() ? e["operator"].get<std::string>() : "";
+          r.field = std::string(part) == "matchFields";
+          if (auto v = e.find("values"); v != e.end() && v->is_array()) {
+            for (const auto& x : *v) {
+              if (x.is_string()) r.values.push_back(x.get<std::string>());
+            }
+          }
+          term.push_back(std::move(r));
+        }
+      }
+      p.required_affinity.push_back(std::move(term));
+    }
+    // A required affinity with no terms matches no node (upstream requires at least one).
+    if (p.required_affinity.empty()) p.required_affinity.push_back({});
+  }
   if (const Json* tols = Find(pod, {"spec", "tolerations"}); tols != nullptr && tols->is_array()) {
     for (const auto& t : *tols) {
       Toleration tol;
@@ -228,6 +256,50 @@ Result<PodInfo> PodInfoFromJson(const Json& pod) {
   p.node_name = Str(pod, {"spec", "nodeName"});
   p.nominated_node_name = Str(pod, {"status", "nominatedNodeName"});
   return p;
+}
+
+namespace {
+
+bool MatchesRequirement(const NodeSelectorRequirement& r, const NodeInfo& node) {
+  const std::string* value = nullptr;
+  if (r.field) {
+    if (r.key != "metadata.name") return false;
+    value = &node.name;
+  } else if (auto it = node.labels.find(r.key); it != node.labels.end()) {
+    value = &it->second;
+  }
+  auto in_values = [&] { return value && std::find(r.values.begin(), r.values.end(), *value) != r.values.end(); };
+  if (r.op == "In") return in_values();
+  if (r.op == "NotIn") return !in_values();
+  if (r.field) return false;  // matchFields supports In and NotIn only
+  if (r.op == "Exists") return value != nullptr;
+  if (r.op == "DoesNotExist") return value == nullptr;
+  if ((r.op == "Gt" || r.op == "Lt") && value != nullptr && r.values.size() == 1) {
+    char* end1 = nullptr;
+    char* end2 = nullptr;
+    long long have = std::strtoll(value->c_str(), &end1, 10);
+    long long want = std::strtoll(r.values[0].c_str(), &end2, 10);
+    if (value->empty() || *end1 != '\0' || r.values[0].empty() || *end2 != '\0') return false;
+    return r.op == "Gt" ? have > want : have < want;
+  }
+  return false;  // unknown operator (the API server would have refused the pod)
+}
+
+}  // namespace
+
+bool MatchesNodeAffinity(const PodInfo& pod, const NodeInfo& node) {
+  for (const auto& [k, v] : pod.node_selector) {
+    auto it = node.labels.find(k);
+    if (it == node.labels.end() || it->second != v) return false;
+  }
+  if (pod.required_affinity.empty()) return true;
+  for (const auto& term : pod.required_affinity) {
+    if (term.empty()) continue;
+    bool all = true;
+    for (const auto& r : term) all = all && MatchesRequirement(r, node);
+    if (all) return true;
+  }
+  return false;
 }
 
 }  // namespace prescient::sim::cluster

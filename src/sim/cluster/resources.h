@@ -51,6 +51,17 @@ struct Toleration {
 };
 bool Tolerates(const std::vector<Toleration>& tolerations, const Taint& taint);
 
+// Required node affinity (spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution):
+// a node must match one of the terms; a term matches when all its requirements do (an empty term
+// matches nothing, as upstream). Operators In, NotIn, Exists, DoesNotExist, Gt, Lt on labels;
+// matchFields on metadata.name (In, NotIn).
+struct NodeSelectorRequirement {
+  std::string key, op;
+  std::vector<std::string> values;
+  bool field = false;  // from matchFields: key is metadata.name
+};
+using NodeSelectorTerm = std::vector<NodeSelectorRequirement>;
+
 // What the scheduler needs to know about a node.
 struct NodeInfo {
   std::string name;
@@ -69,6 +80,7 @@ struct PodInfo {
   bool preemption_never = false;  // spec.preemptionPolicy: Never
   ResourceList requests;          // effective requests (PodResources::requests)
   Labels node_selector;
+  std::vector<NodeSelectorTerm> required_affinity;  // empty: no required node affinity
   std::vector<Toleration> tolerations;
   std::string node_name;            // spec.nodeName ("" = not bound)
   std::string nominated_node_name;  // status.nominatedNodeName
@@ -76,6 +88,9 @@ struct PodInfo {
   std::string Key() const { return ns + "/" + name; }
 };
 Result<PodInfo> PodInfoFromJson(const Json& pod);
+
+// Whether a node passes the pod's nodeSelector and required node affinity.
+bool MatchesNodeAffinity(const PodInfo& pod, const NodeInfo& node);
 
 // True for pods whose phase is Succeeded or Failed (they hold no resources).
 bool PodIsTerminal(const Json& pod);

@@ -21,10 +21,7 @@ void AddPodTo(NodeUsage& usage, const std::string& node, const PodInfo& pod) {
 
 bool PassesNodeFilters(const PodInfo& pod, const NodeInfo& node) {
   if (node.unschedulable || !node.ready) return false;
-  for (const auto& [k, v] : pod.node_selector) {
-    auto it = node.labels.find(k);
-    if (it == node.labels.end() || it->second != v) return false;
-  }
+  if (!MatchesNodeAffinity(pod, node)) return false;
   for (const auto& t : node.taints) {
     if ((t.effect == "NoSchedule" || t.effect == "NoExecute") && !Tolerates(pod.tolerations, t)) return false;
   }
@@ -35,13 +32,7 @@ std::vector<std::string> FitFailures(const PodInfo& pod, const NodeInfo& node, c
   std::vector<std::string> out;
   if (!node.ready) out.push_back("node(s) were not ready");
   if (node.unschedulable) out.push_back("node(s) were unschedulable");
-  for (const auto& [k, v] : pod.node_selector) {
-    auto it = node.labels.find(k);
-    if (it == node.labels.end() || it->second != v) {
-      out.push_back("node(s) didn't match Pod's node affinity/selector");
-      break;
-    }
-  }
+  if (!MatchesNodeAffinity(pod, node)) out.push_back("node(s) didn't match Pod's node affinity/selector");
   for (const auto& t : node.taints) {
     if ((t.effect == "NoSchedule" || t.effect == "NoExecute") && !Tolerates(pod.tolerations, t)) {
       out.push_back("node(s) had untolerated taint {" + t.key + ": " + t.value + "}");

@@ -34,6 +34,44 @@ TEST(Scheduler, FitFailuresTable) {
             std::vector<std::string>{"node(s) were unschedulable"});
 }
 
+TEST(Scheduler, RequiredNodeAffinityTable) {
+  NodeInfo node = MakeNode("n1").Cpu(2000).Label("zone", "a").Label("gen", "5").Obj();
+  const std::vector<std::string> mismatch = {"node(s) didn't match Pod's node affinity/selector"};
+  struct Case {
+    std::string name;
+    PodInfo pod;
+    bool fits;
+  } cases[] = {
+      {"In", MakePod("p").Affinity("zone", "In", {"a", "b"}).Info(), true},
+      {"In other", MakePod("p").Affinity("zone", "In", {"b"}).Info(), false},
+      {"NotIn", MakePod("p").Affinity("zone", "NotIn", {"b"}).Info(), true},
+      {"NotIn own", MakePod("p").Affinity("zone", "NotIn", {"a"}).Info(), false},
+      {"NotIn absent label", MakePod("p").Affinity("gpu", "NotIn", {"x"}).Info(), true},
+      {"Exists", MakePod("p").Affinity("zone", "Exists").Info(), true},
+      {"Exists absent", MakePod("p").Affinity("gpu", "Exists").Info(), false},
+      {"DoesNotExist", MakePod("p").Affinity("gpu", "DoesNotExist").Info(), true},
+      {"Gt", MakePod("p").Affinity("gen", "Gt", {"4"}).Info(), true},
+      {"Lt", MakePod("p").Affinity("gen", "Lt", {"5"}).Info(), false},
+      {"terms are ORed", MakePod("p").Affinity("zone", "In", {"b"}).Affinity("gen", "Exists").Info(), true},
+      {"expressions are ANDed", MakePod("p").Affinity("zone", "In", {"a"}).AndAffinity("gpu", "Exists").Info(), false},
+      {"matchFields name", MakePod("p").Affinity("metadata.name", "In", {"n1"}).Info(), true},
+      {"matchFields other", MakePod("p").Affinity("metadata.name", "In", {"n2"}).Info(), false},
+      {"selector and affinity both apply", MakePod("p").Selector("zone", "b").Affinity("zone", "Exists").Info(), false},
+      {"unknown operator", MakePod("p").Affinity("zone", "Like", {"a"}).Info(), false},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(FitFailures(c.pod, node, {}), c.fits ? std::vector<std::string>{} : mismatch) << c.name;
+    EXPECT_EQ(PassesNodeFilters(c.pod, node), c.fits) << c.name;
+  }
+  // Scheduling picks the node the affinity allows, and explains when none does.
+  std::vector<NodeInfo> nodes = {MakeNode("a").Cpu(4000).Label("zone", "a").Obj(),
+                                 MakeNode("b").Cpu(8000).Label("zone", "b").Obj()};
+  EXPECT_EQ(PickNode(MakePod("p").Cpu("1").Affinity("zone", "In", {"a"}).Info(), nodes, {}).node, "a");
+  ScheduleResult none = PickNode(MakePod("p").Affinity("zone", "In", {"c"}).Info(), nodes, {});
+  EXPECT_EQ(none.node, "");
+  EXPECT_NE(none.message.find("2 node(s) didn't match Pod's node affinity/selector"), std::string::npos) << none.message;
+}
+
 TEST(Scheduler, PicksLeastAllocatedNodeAndExplainsFailures) {
   std::vector<NodeInfo> nodes = {MakeNode("a").Cpu(4000).Mem(8 * kGi).Obj(), MakeNode("b").Cpu(4000).Mem(8 * kGi).Obj(),
                                  MakeNode("c").Cpu(8000).Mem(8 * kGi).Taint("dedicated", "db").Obj()};

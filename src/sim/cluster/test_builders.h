@@ -37,6 +37,25 @@ class MakePod {
     obj_["spec"]["nodeSelector"][k] = v;
     return *this;
   }
+  // One more required node-affinity term (terms are ORed) with one expression; the key
+  // "metadata.name" becomes a matchFields requirement.
+  MakePod& Affinity(const std::string& key, const std::string& op, std::vector<std::string> values = {}) {
+    Json expr = {{"key", key}, {"operator", op}};
+    if (!values.empty()) expr["values"] = values;
+    Json term = {{key == "metadata.name" ? "matchFields" : "matchExpressions", Json::array({expr})}};
+    obj_["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+        .push_back(term);
+    return *this;
+  }
+  // A second expression in the last term (ANDed).
+  MakePod& AndAffinity(const std::string& key, const std::string& op, std::vector<std::string> values = {}) {
+    Json expr = {{"key", key}, {"operator", op}};
+    if (!values.empty()) expr["values"] = values;
+    obj_["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+        .back()["matchExpressions"]
+        .push_back(expr);
+    return *this;
+  }
   MakePod& Tolerate(const std::string& k, const std::string& op = "Exists") {
     obj_["spec"]["tolerations"].push_back({{"key", k}, {"operator", op}});
     return *this;
