@@ -194,6 +194,46 @@ TEST(FakeClientTest, WatchReplaysHistoryAndExpires) {
   EXPECT_EQ(st.code(), Code::kExpired);
 }
 
+// A write that lands while a watch is delivering the previous event (the lock released) is delivered
+// without waiting for yet another write: the lost last event that timed out TypedCacheTest under ASan.
+TEST(FakeClientTest, WatchDeliversAWriteMadeDuringDelivery) {
+  FakeClient c;
+  ListOptions o;
+  o.resource_version = std::to_string(c.CurrentResourceVersion());
+  o.timeout_seconds = 10;  // bounds the failure; the fixed watch ends at the second event
+  ASSERT_TRUE(c.Create(kThings, Thing("first")).ok());
+  std::vector<std::string> seen;
+  Status st = c.Watch(kThings, "ns", o, [&](WatchEvent&& ev) {
+    seen.push_back(ObjectKey(ev.object));
+    if (seen.size() == 1) {
+      EXPECT_TRUE(c.Create(kThings, Thing("second")).ok());
+    }
+    return seen.size() < 2;
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(seen, (std::vector<std::string>{"ns/first", "ns/second"}));
+}
+
+// A watch that falls behind the history it could replay ends with 410 Expired, as a real server's does.
+TEST(FakeClientTest, WatchBehindCompactedHistoryExpires) {
+  FakeClient c;
+  ListOptions o;
+  o.resource_version = std::to_string(c.CurrentResourceVersion());
+  ASSERT_TRUE(c.Create(kThings, Thing("first")).ok());
+  bool got_error = false;
+  Status st = c.Watch(kThings, "ns", o, [&](WatchEvent&& ev) {
+    if (ev.type == EventType::kError) {
+      got_error = true;
+      return true;
+    }
+    EXPECT_TRUE(c.Create(kThings, Thing("second")).ok());
+    c.CompactHistory();  // "second" is gone from the history before this watch read it
+    return true;
+  });
+  EXPECT_TRUE(got_error);
+  EXPECT_EQ(st.code(), Code::kExpired) << st.ToString();
+}
+
 // The race behind an informer test that timed out: a watch that had passed the fault hook when a test
 // then blocked watches and called CloseWatches() used to stay open for good.
 TEST(FakeClientTest, CloseWatchesEndsAWatchStillBeingOpened) {

@@ -282,7 +282,9 @@ TEST(TypedCacheTest, DecodesOnceAndKeepsOnlyMetadataAsJson) {
   a["metadata"]["labels"]["team"] = "blue";
   ASSERT_TRUE(client.Update(kThings, a).ok());
   ASSERT_TRUE(client.Delete(kThings, "ns", "b").ok());
-  ASSERT_TRUE(Eventually([&] { return updates == 1 && deletes == 1; }));
+  ASSERT_TRUE(Eventually([&] { return updates == 1 && deletes == 1; }))
+      << "updates " << updates << ", deletes " << deletes << ", informer events " << inf.stats().events
+      << ", watches " << inf.stats().watches << ", lists " << inf.stats().lists << ", cache " << cache.size();
   EXPECT_EQ(cache.Get("ns/a")->value, 5);
   EXPECT_EQ(cache.Get("ns/b"), nullptr);
   EXPECT_EQ(cache.ByIndex("team", "blue").size(), 1u);
