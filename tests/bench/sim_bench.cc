@@ -142,7 +142,16 @@ struct Row {
 
 }  // namespace
 
+// The 1-minute load average (/proc/loadavg), recorded with the numbers: the machine is shared.
+double LoadAverage1m() {
+  std::ifstream in("/proc/loadavg");
+  double load = -1;
+  in >> load;
+  return load;
+}
+
 int main(int argc, char** argv) {
+  const double load_start = LoadAverage1m();
   std::string out_path = argc > 1 ? argv[1] : std::string(PRESCIENT_SOURCE_DIR) + "/docs/bench/sim.json";
   std::vector<Row> rows;
 
@@ -261,8 +270,10 @@ int main(int argc, char** argv) {
   rows.push_back({"start-up, empty (exec to kubeconfig written)", startup_empty * 1000, "ms", "< 1000"});
   rows.push_back({"start-up, 10,000 persisted objects", startup_full * 1000, "ms", "< 1000"});
 
-  std::printf("\nprescient-sim benchmark (%d objects, %d watchers, %u cores)\n", kObjects, kWatchers,
-              std::thread::hardware_concurrency());
+  const double load_end = LoadAverage1m();
+  std::printf("\nprescient-sim benchmark (%d objects, %d watchers, %u cores, 1-minute load average %.2f at the "
+              "start, %.2f at the end)\n",
+              kObjects, kWatchers, std::thread::hardware_concurrency(), load_start, load_end);
   std::printf("%-50s %14s  %-9s %s\n", "measure", "value", "unit", "target");
   Json results = Json::array();
   for (const auto& r : rows) {
@@ -274,6 +285,7 @@ int main(int argc, char** argv) {
                                    {"objects", kObjects},
                                    {"watchers", kWatchers},
                                    {"cores", std::thread::hardware_concurrency()},
+                                   {"load_average_1m", {{"start", load_start}, {"end", load_end}}},
                                    {"results", results}})
                                  .dump(2)
                           << "\n";
