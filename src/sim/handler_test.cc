@@ -111,9 +111,10 @@ TEST_F(HandlerTest, CreateListAndTable) {
   auto two = Do("POST", "/apis/example.com/v1/namespaces/default/widgets",
                 R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w9"},"spec":{"size":"big","name":"long"}})");
   ASSERT_EQ(two.status, 422);
-  ASSERT_NE(Body(two)["message"].get<std::string>().find(" is invalid: ["), std::string::npos) << two.body;
-  ASSERT_EQ(Body(two)["details"]["causes"].size(), 2u) << two.body;
-  for (const auto& c : Body(two)["details"]["causes"]) {
+  const Json two_body = Body(two);
+  ASSERT_NE(two_body["message"].get<std::string>().find(" is invalid: ["), std::string::npos) << two.body;
+  ASSERT_EQ(two_body["details"]["causes"].size(), 2u) << two.body;
+  for (const auto& c : two_body["details"]["causes"]) {
     EXPECT_EQ(c["field"].get<std::string>().rfind("spec.", 0), 0u) << two.body;
   }
   auto smp = Do("PATCH", "/apis/example.com/v1/namespaces/default/widgets/w1", R"({"spec":{"size":4}})",
