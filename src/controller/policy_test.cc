@@ -7,7 +7,7 @@ namespace {
 
 TEST(Policy, EmptyKeepsDefaults) {
   auto p = ParsePolicyYaml("", "p.yaml");
-  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_DOUBLE_EQ(p->growth_memory_threshold, 0.9);
   EXPECT_EQ(p->scaling_mode, ScalingMode::kProvisioningRequest);
 }

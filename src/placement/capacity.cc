@@ -4,24 +4,30 @@
 
 namespace prescient::placement {
 
+// Holds are looked up by run through hold_index_: the operator builds a ledger of every allocated run
+// for each placement, so adding must not scan the holds already there (10,000 runs made that
+// quadratic scan most of the operator's CPU).
 void CapacityLedger::AddHold(Hold h) {
   RemoveHold(h.run);
+  hold_index_.emplace(h.run, holds_.size());
   holds_.push_back(std::move(h));
 }
 
 bool CapacityLedger::RemoveHold(const std::string& run) {
-  auto it = std::remove_if(holds_.begin(), holds_.end(), [&](const Hold& h) { return h.run == run; });
-  bool removed = it != holds_.end();
-  holds_.erase(it, holds_.end());
-  return removed;
+  auto it = hold_index_.find(run);
+  if (it == hold_index_.end()) return false;
+  size_t pos = it->second;
+  hold_index_.erase(it);
+  holds_.erase(holds_.begin() + static_cast<std::ptrdiff_t>(pos));
+  for (size_t i = pos; i < holds_.size(); ++i) hold_index_[holds_[i].run] = i;
+  return true;
 }
 
 void CapacityLedger::AddReservation(ReservationHold r) { reservations_.push_back(std::move(r)); }
 
 const Hold* CapacityLedger::FindHold(const std::string& run) const {
-  for (const Hold& h : holds_)
-    if (h.run == run) return &h;
-  return nullptr;
+  auto it = hold_index_.find(run);
+  return it == hold_index_.end() ? nullptr : &holds_[it->second];
 }
 
 std::vector<const Hold*> CapacityLedger::HoldsOn(const std::string& instance) const {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "api/types.h"
@@ -143,7 +144,8 @@ class CapacityLedger {
                                 const std::map<std::string, int32_t>& priorities);
 
  private:
-  std::vector<Hold> holds_;
+  std::vector<Hold> holds_;  // in the order they were added
+  std::unordered_map<std::string, size_t> hold_index_;  // run -> position in holds_
   std::vector<ReservationHold> reservations_;
 };
 
