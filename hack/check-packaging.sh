@@ -239,7 +239,7 @@ def files(pattern):
     return [f for f in sorted(glob.glob(pattern)) if not f.endswith("_test.cc")]
 # (files, regex): every group that matched is a reason.
 patterns = [
-    (files("src/placement/place.h") + files("src/api/constants.h"), r'kReason\w+ = "([A-Za-z]+)"'),
+    (files("src/placement/place.h") + files("src/api/constants.h") + files("src/controller/*.h"), r'kReason\w+ = "([A-Za-z]+)"'),
     (files("src/controller/*.cc"), r'\b(?:plan|q|r|need)\.reason = "([A-Za-z]+)"'),
     (files("src/controller/*.cc"), r'ConditionStatus::k\w+,\s*[\w.]+,\s*\{\},\s*(?:started \? )?"([A-Za-z]+)"(?:\s*:\s*"([A-Za-z]+)")?'),
     (files("src/controller/*.cc"), r'need\.reason \+ ",([A-Za-z]+)"'),
