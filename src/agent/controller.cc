@@ -291,8 +291,17 @@ void RunController::ClaimAndStart(json obj, const RunView& run, SteadyTp receive
     if (!fresh.ok() || fresh->claim || fresh->phase != "Allocated" || fresh->uid != run.uid) {
       log.Info("claim lost: the run changed first", {{"claimedBy", fresh.ok() && fresh->claim ? fresh->claim->instance : ""},
                                                      {"phase", fresh.ok() ? fresh->phase : ""}});
-      e.state = JournalState::kReported;  // tombstone: never claim this UID again
-      PutJournal(e);
+      bool taken_or_done = !fresh.ok() || fresh->claim || fresh->uid != run.uid || fresh->phase == "Succeeded" ||
+                           fresh->phase == "Failed";
+      if (taken_or_done) {
+        e.state = JournalState::kReported;  // tombstone: never claim this UID again
+        PutJournal(e);
+      } else {
+        // Nobody holds it and it is not finished: the operator took the allocation back first (a
+        // preemption, a lost-agent requeue). Nothing ran, so forget the claim attempt: when the run is
+        // allocated here again, the next event claims it afresh.
+        journal_->Remove(e.uid);
+      }
       return;
     }
     obj = std::move(*got);

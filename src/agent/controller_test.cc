@@ -152,6 +152,23 @@ TEST_F(ControllerTest, ClaimConflictWithAnotherAgentRunsOnce) {
   EXPECT_EQ(exec_.launches(), 0);
 }
 
+TEST_F(ControllerTest, PreemptedBeforeTheClaimIsClaimedWhenAllocatedHereAgain) {
+  json obj = Allocated("r1");
+  // The operator takes the allocation back (a higher-priority run) between our read and our write.
+  api_.BeforeNextWrite([](json* o) {
+    (*o)["status"]["phase"] = "Queued";
+    (*o)["status"].erase("allocation");
+  });
+  ctl_->OnRun(obj);
+  EXPECT_EQ(exec_.launches(), 0);
+  EXPECT_EQ(metrics_.conflicts, 1);
+  EXPECT_FALSE(journal_.Get(Uid("r1")).has_value()) << "nothing ran: no tombstone for a run nobody holds";
+  // Later the same run is allocated on this instance again: it is claimed and started once.
+  ctl_->OnRun(Allocated("r1"));
+  EXPECT_EQ(exec_.launches(), 1);
+  EXPECT_EQ(Stored("r1")["status"]["phase"], "Running");
+}
+
 TEST_F(ControllerTest, TwoAgentsSameInstanceExactlyOnce) {
   FakeExecEnv exec2;
   MemoryJournal journal2;
