@@ -105,7 +105,7 @@ Json RandomValue(std::mt19937_64& rng, int depth) {
         default: cp = static_cast<uint32_t>(0x20 + pick(0x60)); break;     // ASCII incl. " and backslash
       }
       if (cp >= 0xD800 && cp <= 0xDFFF) cp = 'x';
-      char buf[16];  // encoded by nlohmann itself, from a \u escape
+      char buf[32];  // encoded by nlohmann itself, from a \u escape
 
       if (cp < 0x10000) {
         std::snprintf(buf, sizeof buf, "\"\\u%04x\"", cp);
