@@ -125,8 +125,8 @@ TEST(LeaderElectionTest, RunLeadsRenewsAndReleasesOnStop) {
   cfg.on_stopped_leading = [&] { ++stopped; };
   LeaderElector a(&client, cfg);
   a.Start();
-  ASSERT_TRUE(Eventually([&] { return a.IsLeader(); }));
-  EXPECT_EQ(started.load(), 1);
+  // The elector marks itself leader before it calls on_started_leading: wait for both.
+  ASSERT_TRUE(Eventually([&] { return a.IsLeader() && started.load() == 1; }));
   int calls = client.Calls("update");
   ASSERT_TRUE(AdvanceUntil(clock, 5s, [&] { return client.Calls("update") > calls; }));  // renewed
   a.Stop();
