@@ -14,6 +14,8 @@ set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# shellcheck source=hack/lib/deb-deps.sh
+source hack/lib/deb-deps.sh
 BIN_DIR="${BIN_DIR:-build/bin}"
 CHART=charts/prescient
 failures=0
@@ -73,19 +75,13 @@ if [ ! -x "$BIN_DIR/prescient-operator" ]; then
   echo "check-packaging: skipped: $BIN_DIR/prescient-operator is not built, so the runtime libraries cannot be compared with ldd"
 else
   needed=""
-  # One dpkg -S for all paths (each call reads the whole database); on merged /usr, dpkg may know a
-  # library under the path ldd prints or under its real path, so both are asked.
-  mapfile -t libs < <(ldd "${bins[@]}" | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u)
-  owners=$(for l in "${libs[@]}"; do echo "$l"; readlink -f "$l"; done | sort -u | xargs dpkg -S 2>/dev/null || true)
-  for lib in "${libs[@]}"; do
-    real=$(readlink -f "$lib")
-    pkg=$(awk -v a="$lib" -v b="$real" '{p = $NF} p == a || p == b {sub(/:.*/, "", $1); print $1; exit}' <<<"$owners")
-    if [ -z "$pkg" ]; then
+  while read -r lib pkg; do
+    if [ "$pkg" = - ]; then
       fail "ldd: $lib (linked by ${bins[*]}) belongs to no Debian package (dpkg -S found nothing)"
       continue
     fi
     needed+="$pkg"$'\n'
-  done
+  done < <(deb_lib_owners "${bins[@]}")
   if ldd "${bins[@]}" | grep -q 'not found'; then
     fail "ldd: unresolved libraries: $(ldd "${bins[@]}" | grep 'not found' | tr -s ' \t' ' ')"
   fi

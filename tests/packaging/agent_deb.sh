@@ -14,6 +14,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
+# shellcheck source=hack/lib/deb-deps.sh
+source hack/lib/deb-deps.sh
 BIN_DIR="${BIN_DIR:-build/bin}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -34,14 +36,10 @@ field() { dpkg-deb --field "$deb" "$1"; }
 [ "$(field Architecture)" = "$arch" ] || fail "Architecture is '$(field Architecture)', not $arch"
 depends=$(field Depends | tr ',' '\n' | sed -E 's/^ *//; s/ .*//' | sort -u)
 expected="adduser"
-mapfile -t libs < <(ldd "$BIN_DIR/prescient-agent" | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u)
-owners=$(for l in "${libs[@]}"; do echo "$l"; readlink -f "$l"; done | sort -u | xargs dpkg -S 2>/dev/null || true)
-for lib in "${libs[@]}"; do
-  real=$(readlink -f "$lib")
-  owner=$(awk -v a="$lib" -v b="$real" '{p = $NF} p == a || p == b {sub(/:.*/, "", $1); print $1; exit}' <<<"$owners")
-  [ -n "$owner" ] || { fail "no package owns $lib"; continue; }
+while read -r lib owner; do
+  [ "$owner" != - ] || { fail "no package owns $lib"; continue; }
   expected+=$'\n'"$owner"
-done
+done < <(deb_lib_owners "$BIN_DIR/prescient-agent")
 expected=$(sort -u <<<"$expected")
 if [ "$depends" = "$expected" ]; then
   ok "Depends lists exactly the owners of the linked libraries, and adduser: $(echo $depends)"
