@@ -260,7 +260,7 @@ def commandrun_status():
     return obj("Observed state, written by the operator and the agent (see docs/agent-protocol.md).", {
         "phase": string("Where the run is in the pipeline.",
                         enum=["Pending", "Predicting", "Shadowing", "Queued", "Scaling", "Allocating",
-                              "Allocated", "Running", "Succeeded", "Failed"]),
+                              "Allocated", "Running", "Preempted", "Succeeded", "Failed"]),
         "observedGeneration": integer("The spec generation the status reflects.", minimum=0),
         "prediction": obj("The predicted upper bound, clamped into spec.resources.", {
             "cpu": quantity("Peak CPU."),
@@ -286,6 +286,16 @@ def commandrun_status():
             "networkPriority": string("Network priority class.", enum=["Low", "Normal", "High"]),
             "reservationName": string("The reservation the allocation draws on.", maxLength=253),
             "allocatedAt": timestamp("When the allocation was made (or last grown)."),
+            "ioWeight": integer("Proportional IO weight of the run's cgroup (cgroup v2 io.weight; on v1 "
+                                "blkio.weight / blkio.bfq.weight, scaled). Absent: the kernel's default "
+                                "(100). Only a scheduler that honours weights (BFQ) gives it an effect.",
+                                fmt="int32", minimum=1, maximum=10000),
+            "diskReadBytesPerSecond": quantity("Read bandwidth limit in bytes per second on the disk "
+                                               "holding the run's working directory (absent or 0: "
+                                               "unlimited)."),
+            "diskWriteBytesPerSecond": quantity("Write bandwidth limit in bytes per second on the disk "
+                                                "holding the run's working directory (absent or 0: "
+                                                "unlimited)."),
         }),
         "queue": obj("Why and where the run waits.", {
             "position": integer("1-based position among waiting runs.", fmt="int32", minimum=0),
@@ -333,6 +343,18 @@ def commandrun_status():
                 "message": string("Details.", maxLength=4096),
             }),
         }),
+        "stopRequest": obj("Written by the operator to have the agent stop a running run (preemption "
+                           "of a run whose spec.allowPreemptionWhileRunning is true): SIGTERM, then "
+                           "SIGKILL of the run's cgroup after gracePeriodSeconds; the agent then reports "
+                           "phase Preempted and the operator re-queues the run as a fresh attempt.", {
+            "reason": string("Why: Preempted.", minLength=1, maxLength=128),
+            "requestedBy": string("The run that needs the room (same namespace).", maxLength=253),
+            "requestedAt": timestamp("When the stop was requested."),
+            "gracePeriodSeconds": integer("Seconds between SIGTERM and SIGKILL (absent: the agent's "
+                                          "default, 30).", fmt="int32", minimum=0, maximum=3600),
+        }, required=["reason"]),
+        "preemptions": integer("Times the run was stopped while running to make room and re-queued; "
+                               "each re-queue starts a fresh attempt.", fmt="int32", minimum=0),
         "conditions": condition_list(),
     })
 

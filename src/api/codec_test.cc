@@ -36,7 +36,8 @@ json FullRun() {
                      "source": "Model", "dependencies": [{"kind": "Endpoint", "host": "10.0.0.1", "port": 443}]},
       "allocation": {"instanceID": "db-tools", "vmName": "db-tools", "node": "node-1", "cpuCores": "1500m",
                      "memory": "1Gi", "diskSpace": "2Gi", "networkPriority": "High", "reservationName": "nightly",
-                     "allocatedAt": "2026-11-28T06:00:05Z"},
+                     "allocatedAt": "2026-11-28T06:00:05Z", "ioWeight": 200, "diskReadBytesPerSecond": "50Mi",
+                     "diskWriteBytesPerSecond": 20971520},
       "queue": {"position": 0, "reason": "Admitted", "since": "2026-11-28T06:00:01Z"},
       "usage": {"peaks": {"cpuCores": 1.25, "memoryBytes": 700000000, "anonMemoryBytes": 600000000},
                 "totals": {"cpuSeconds": 3.5, "throttledSeconds": 0.1, "throttledPeriods": 4, "diskReadBytes": 1,
@@ -48,6 +49,9 @@ json FullRun() {
                 "pid": 77, "cgroup": "/prescient/dump", "appliedAllocation": {"cpuCores": "1500m", "memory": "1Gi"}},
       "shadow": {"requested": false, "result": {"durationSeconds": 20, "exited": false,
                  "memoryCurve": [{"t": 1, "bytes": 100}], "cpuCurve": [{"t": 1, "cores": 0.5}]}},
+      "stopRequest": {"reason": "Preempted", "requestedBy": "urgent", "requestedAt": "2026-11-28T06:00:10Z",
+                      "gracePeriodSeconds": 30},
+      "preemptions": 2,
       "conditions": [{"type": "Allocated", "status": "True", "observedGeneration": 3,
                       "lastTransitionTime": "2026-11-28T06:00:05Z", "reason": "Bound", "message": "on db-tools"}]
     }
@@ -75,6 +79,15 @@ TEST(CodecTest, DecodesEveryField) {
   EXPECT_EQ(run.status.prediction->dependencies.at(0).kind, DependencyKind::kEndpoint);
   EXPECT_EQ(run.status.allocation->memory_bytes, 1LL << 30);
   EXPECT_EQ(run.status.allocation->network_priority, NetworkPriority::kHigh);
+  EXPECT_EQ(run.status.allocation->io_weight, 200);
+  EXPECT_EQ(run.status.allocation->disk_read_bytes_per_second, 50LL << 20);
+  EXPECT_EQ(run.status.allocation->disk_write_bytes_per_second, 20LL << 20);
+  ASSERT_TRUE(run.status.stop_request);
+  EXPECT_EQ(run.status.stop_request->reason, "Preempted");
+  EXPECT_EQ(run.status.stop_request->requested_by, "urgent");
+  EXPECT_EQ(run.status.stop_request->grace_period_seconds, 30);
+  EXPECT_TRUE(run.status.stop_request->requested_at.has_value());
+  EXPECT_EQ(run.status.preemptions, 2);
   EXPECT_DOUBLE_EQ(run.status.usage->peaks.cpu_cores, 1.25);
   EXPECT_EQ(run.status.agent->applied_allocation->cpu_milli, 1500);
   EXPECT_EQ(run.status.shadow->result->cpu_curve.at(0).second, 0.5);
@@ -94,6 +107,27 @@ TEST(CodecTest, RoundTripIsStable) {
   EXPECT_EQ(once["spec"]["resources"]["max"]["cpu"], "4");
   EXPECT_EQ(once["status"]["allocation"]["cpuCores"], "1500m");
   EXPECT_EQ(once["status"]["allocation"]["memory"], "1Gi");
+  EXPECT_EQ(once["status"]["allocation"]["diskWriteBytesPerSecond"], "20Mi");
+  EXPECT_EQ(once["status"]["allocation"]["ioWeight"], 200);
+}
+
+TEST(CodecTest, OptionalIoAndStopFieldsStayAbsent) {
+  CommandRun run;
+  run.metadata.name = "r";
+  run.spec.command = "true";
+  run.spec.target.vm_name = "vm";
+  run.status.phase = RunPhase::kAllocated;
+  run.status.allocation.emplace();
+  run.status.allocation->instance_id = "vm";
+  json j = CommandRunToJson(run);
+  for (const char* k : {"ioWeight", "diskReadBytesPerSecond", "diskWriteBytesPerSecond"})
+    EXPECT_FALSE(j["status"]["allocation"].contains(k)) << k;
+  EXPECT_FALSE(j["status"].contains("stopRequest"));
+  EXPECT_FALSE(j["status"].contains("preemptions"));
+  run.status.phase = RunPhase::kPreempted;
+  FieldErrors errs;
+  EXPECT_EQ(CommandRunFromJson(CommandRunToJson(run), &errs).status.phase, RunPhase::kPreempted);
+  EXPECT_TRUE(errs.empty()) << Summarize(errs);
 }
 
 TEST(CodecTest, ReservationRoundTrip) {

@@ -187,6 +187,9 @@ CommandRunStatus CommandRunStatusFromJson(const json& j, FieldErrors* errors) {
       ar.Error("status.allocation.networkPriority", "Unsupported value: \"" + *np + "\"");
     al.reservation_name = ar.String("reservationName").value_or("");
     al.allocated_at = ar.Timestamp("allocatedAt");
+    al.io_weight = ar.Int32("ioWeight");
+    al.disk_read_bytes_per_second = ar.Bytes("diskReadBytesPerSecond").value_or(0);
+    al.disk_write_bytes_per_second = ar.Bytes("diskWriteBytesPerSecond").value_or(0);
     st.allocation = std::move(al);
   }
   if (const json* q = r.Child("queue")) {
@@ -265,6 +268,16 @@ CommandRunStatus CommandRunStatusFromJson(const json& j, FieldErrors* errors) {
     }
     st.shadow = std::move(ss);
   }
+  if (const json* sr = r.Child("stopRequest")) {
+    ObjectReader rr(sr, "status.stopRequest", errors, {}, false);
+    StopRequest stop;
+    stop.reason = rr.String("reason").value_or("");
+    stop.requested_by = rr.String("requestedBy").value_or("");
+    stop.requested_at = rr.Timestamp("requestedAt");
+    stop.grace_period_seconds = rr.Int32("gracePeriodSeconds");
+    st.stop_request = std::move(stop);
+  }
+  st.preemptions = r.Int32("preemptions").value_or(0);
   if (const json* c = r.Child("conditions")) st.conditions = ConditionsFromJson(*c, "status.conditions", errors);
   return st;
 }
@@ -293,6 +306,9 @@ json AllocationToJson(const Allocation& a) {
   if (a.disk_bytes) j["diskSpace"] = FormatBytes(a.disk_bytes);
   if (!a.reservation_name.empty()) j["reservationName"] = a.reservation_name;
   if (a.allocated_at) j["allocatedAt"] = FormatRfc3339(*a.allocated_at);
+  if (a.io_weight) j["ioWeight"] = *a.io_weight;
+  if (a.disk_read_bytes_per_second) j["diskReadBytesPerSecond"] = FormatBytes(a.disk_read_bytes_per_second);
+  if (a.disk_write_bytes_per_second) j["diskWriteBytesPerSecond"] = FormatBytes(a.disk_write_bytes_per_second);
   return j;
 }
 
@@ -355,6 +371,15 @@ json CommandRunStatusToJson(const CommandRunStatus& st) {
     }
     j["shadow"] = std::move(s);
   }
+  if (st.stop_request) {
+    const StopRequest& r = *st.stop_request;
+    json o = {{"reason", r.reason}};
+    if (!r.requested_by.empty()) o["requestedBy"] = r.requested_by;
+    if (r.requested_at) o["requestedAt"] = FormatRfc3339(*r.requested_at);
+    if (r.grace_period_seconds) o["gracePeriodSeconds"] = *r.grace_period_seconds;
+    j["stopRequest"] = std::move(o);
+  }
+  if (st.preemptions) j["preemptions"] = st.preemptions;
   if (!st.conditions.empty()) j["conditions"] = ConditionsToJson(st.conditions);
   return j;
 }

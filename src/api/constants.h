@@ -57,6 +57,14 @@ inline constexpr const char* kConditionBound = "Bound";
 inline constexpr const char* kReasonInvalidSpec = "InvalidSpec";
 inline constexpr const char* kReasonValidated = "Validated";
 
+// Preemption of running runs (status.stopRequest, docs/agent-protocol.md).
+inline constexpr const char* kReasonPreempted = "Preempted";
+inline constexpr int32_t kDefaultStopGracePeriodSeconds = 30;
+inline constexpr int32_t kMaxStopGracePeriodSeconds = 3600;
+// status.allocation.ioWeight bounds (cgroup v2 io.weight).
+inline constexpr int32_t kMinIoWeight = 1;
+inline constexpr int32_t kMaxIoWeight = 10000;
+
 // Defaults the API server applies (from the CRD schema); used when a field is absent.
 inline constexpr int64_t kDefaultTimeoutSeconds = 3600;
 inline constexpr int32_t kDefaultShadowDurationSeconds = 10;

@@ -487,9 +487,25 @@ TEST(CrdSchemaTest, EncodedStatusPassesTheSchema) {
   run.status.shadow->result->usage.emplace();
   run.status.shadow->result->memory_curve = {{0.5, 100}};
   run.status.shadow->result->cpu_curve = {{0.5, 0.25}};
+  run.status.allocation->io_weight = 250;
+  run.status.allocation->disk_read_bytes_per_second = 100LL << 20;
+  run.status.allocation->disk_write_bytes_per_second = 3 * 1000 * 1000;
+  run.status.stop_request = StopRequest{"Preempted", "urgent", Time{}, 30};
+  run.status.preemptions = 1;
   run.status.conditions.push_back({"Allocated", ConditionStatus::kTrue, 1, Time{}, "Bound", "on small-vm"});
   auto errs = SchemaErrors(CommandRunCrd(), CommandRunToJson(run));
   EXPECT_TRUE(errs.empty()) << errs[0];
+  // The C++ bounds of the new fields are the schema's.
+  const json& st = RootSchema(CommandRunCrd())["properties"]["status"]["properties"];
+  EXPECT_EQ(st["allocation"]["properties"]["ioWeight"]["minimum"], kMinIoWeight);
+  EXPECT_EQ(st["allocation"]["properties"]["ioWeight"]["maximum"], kMaxIoWeight);
+  EXPECT_EQ(st["stopRequest"]["properties"]["gracePeriodSeconds"]["maximum"], kMaxStopGracePeriodSeconds);
+  for (int w : {0, 10001}) {
+    CommandRun bad = run;
+    bad.status.allocation->io_weight = w;
+    EXPECT_FALSE(SchemaErrors(CommandRunCrd(), CommandRunToJson(bad)).empty()) << w;
+    EXPECT_FALSE(ValidateCommandRunStatus(bad.status).empty()) << w;
+  }
 
   ResourceReservation rr;
   rr.metadata.name = "r";

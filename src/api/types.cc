@@ -29,7 +29,7 @@ constexpr std::pair<RunPhase, const char*> kRunPhases[] = {
     {RunPhase::kNone, ""},           {RunPhase::kPending, "Pending"},     {RunPhase::kPredicting, "Predicting"},
     {RunPhase::kShadowing, "Shadowing"}, {RunPhase::kQueued, "Queued"},   {RunPhase::kScaling, "Scaling"},
     {RunPhase::kAllocating, "Allocating"}, {RunPhase::kAllocated, "Allocated"}, {RunPhase::kRunning, "Running"},
-    {RunPhase::kSucceeded, "Succeeded"}, {RunPhase::kFailed, "Failed"}};
+    {RunPhase::kPreempted, "Preempted"}, {RunPhase::kSucceeded, "Succeeded"}, {RunPhase::kFailed, "Failed"}};
 
 constexpr std::pair<NetworkPriority, const char*> kNetworkPriorities[] = {
     {NetworkPriority::kLow, "Low"}, {NetworkPriority::kNormal, "Normal"}, {NetworkPriority::kHigh, "High"}};

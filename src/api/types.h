@@ -98,7 +98,11 @@ struct CommandRunSpec {
 
 enum class RunPhase {
   kNone,  // status.phase absent: not seen by the operator yet
-  kPending, kPredicting, kShadowing, kQueued, kScaling, kAllocating, kAllocated, kRunning, kSucceeded, kFailed,
+  kPending, kPredicting, kShadowing, kQueued, kScaling, kAllocating, kAllocated, kRunning,
+  // The agent stopped the command at the operator's stop request (status.stopRequest) and reported
+  // it; the operator re-queues the run as a fresh attempt. Not terminal; holds no capacity.
+  kPreempted,
+  kSucceeded, kFailed,
 };
 const char* RunPhaseName(RunPhase p);  // "" for kNone
 bool ParseRunPhase(std::string_view text, RunPhase* out);
@@ -135,6 +139,12 @@ struct Allocation {
   NetworkPriority network_priority = NetworkPriority::kNormal;
   std::string reservation_name;  // empty unless drawn from a reservation
   std::optional<Time> allocated_at;
+  // Optional IO controls (docs/agent-protocol.md "Limits beyond CPU and memory"): a proportional
+  // weight (kMinIoWeight..kMaxIoWeight; absent = the kernel's default 100) and per-disk bandwidth
+  // limits in bytes per second (0 = unlimited).
+  std::optional<int32_t> io_weight;
+  int64_t disk_read_bytes_per_second = 0;
+  int64_t disk_write_bytes_per_second = 0;
   bool operator==(const Allocation&) const = default;
 };
 
@@ -230,6 +240,17 @@ struct ShadowStatus {
   bool operator==(const ShadowStatus&) const = default;
 };
 
+// status.stopRequest: the operator asks the agent running the run to stop it (preemption of a
+// running run whose spec.allowPreemptionWhileRunning is true). The agent sends SIGTERM, SIGKILLs
+// the run's cgroup after the grace period, and reports phase Preempted (result.reason Preempted).
+struct StopRequest {
+  std::string reason;        // CamelCase: Preempted
+  std::string requested_by;  // the preempting run's name (same namespace)
+  std::optional<Time> requested_at;
+  std::optional<int32_t> grace_period_seconds;  // absent: the agent's default
+  bool operator==(const StopRequest&) const = default;
+};
+
 struct CommandRunStatus {
   RunPhase phase = RunPhase::kNone;
   int64_t observed_generation = 0;
@@ -240,6 +261,10 @@ struct CommandRunStatus {
   std::optional<RunResult> result;
   std::optional<AgentClaim> agent;
   std::optional<ShadowStatus> shadow;
+  std::optional<StopRequest> stop_request;
+  // Times the run was stopped while running to make room and re-queued; each re-queue starts a
+  // fresh attempt, and the agent claims each attempt at most once.
+  int32_t preemptions = 0;
   std::vector<Condition> conditions;
   bool operator==(const CommandRunStatus&) const = default;
 };

@@ -276,7 +276,19 @@ FieldErrors ValidateCommandRunStatus(const CommandRunStatus& s) {
     if (a.cpu_milli < 0) c.Add("status.allocation.cpuCores", "must not be negative");
     if (a.memory_bytes < 0) c.Add("status.allocation.memory", "must not be negative");
     if (a.disk_bytes < 0) c.Add("status.allocation.diskSpace", "must not be negative");
+    if (a.io_weight) c.Range("status.allocation.ioWeight", *a.io_weight, kMinIoWeight, kMaxIoWeight);
+    if (a.disk_read_bytes_per_second < 0) c.Add("status.allocation.diskReadBytesPerSecond", "must not be negative");
+    if (a.disk_write_bytes_per_second < 0) c.Add("status.allocation.diskWriteBytesPerSecond", "must not be negative");
   }
+  if (s.stop_request) {
+    const StopRequest& r = *s.stop_request;
+    if (r.reason.empty()) c.Add("status.stopRequest.reason", "Required value");
+    c.MaxLength("status.stopRequest.reason", r.reason, 128);
+    c.MaxLength("status.stopRequest.requestedBy", r.requested_by, kMaxNameBytes);
+    if (r.grace_period_seconds)
+      c.Range("status.stopRequest.gracePeriodSeconds", *r.grace_period_seconds, 0, kMaxStopGracePeriodSeconds);
+  }
+  if (s.preemptions < 0) c.Add("status.preemptions", "should be greater than or equal to 0");
   if (s.queue) {
     if (s.queue->position < 0) c.Add("status.queue.position", "should be greater than or equal to 0");
     c.MaxLength("status.queue.reason", s.queue->reason, 128);
