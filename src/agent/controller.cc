@@ -48,6 +48,10 @@ struct RunController::Active {
   std::optional<SteadyTp> started_mono;
   bool timed_out = false;
   bool cancelled = false;
+  // Stopped at the operator's request (status.stopRequest): the exit is reported Preempted.
+  bool preempted = false;
+  std::string stop_message;
+  std::optional<std::chrono::milliseconds> kill_grace;  // absent: ControllerOptions::kill_grace
   std::optional<SteadyTp> term_sent;
   bool kill_sent = false;
   // Pending final report.
@@ -165,15 +169,27 @@ void RunController::OnRunDeleted(const json& obj) {
 
 void RunController::HandleParsed(const json& obj, const RunView& run, SteadyTp received) {
   LocalRunState local;
-  local.journaled = journal_->Get(run.uid).has_value() || unresolved_.count(run.uid) > 0;
+  auto journaled = journal_->Get(run.uid);
+  local.journaled = journaled.has_value() || unresolved_.count(run.uid) > 0;
+  if (journaled) {
+    local.journal_attempt = journaled->attempt;
+    local.journal_reported = journaled->state == JournalState::kReported && unresolved_.count(run.uid) == 0;
+  }
   auto it = active_.find(run.uid);
   if (it != active_.end() && !it->second->finishing) {
     local.active = true;
     local.applied = it->second->applied;
+    local.stopping = it->second->preempted;
     if (it->second->warming) {
-      // Not launched yet: the launch uses the newest allocation, or does not happen once deleted.
+      // Not launched yet: the launch uses the newest allocation, or does not happen once deleted
+      // or asked to stop.
       if (run.allocation && it->second->pending_run) it->second->pending_run->allocation = run.allocation;
       if (run.deleting) it->second->cancelled = true;
+      if (run.stop_request && !it->second->preempted) {
+        it->second->cancelled = true;
+        it->second->preempted = true;
+        it->second->stop_message = StopMessage(*run.stop_request) + " before the command started";
+      }
       it->second->obj = obj;
       return;
     }
@@ -206,6 +222,9 @@ void RunController::HandleParsed(const json& obj, const RunView& run, SteadyTp r
       return;
     case RunAction::kCancel:
       OnRunDeleted(obj);
+      return;
+    case RunAction::kStop:
+      Stop(*it->second, run);
       return;
   }
 }
@@ -243,6 +262,7 @@ void RunController::ClaimAndStart(json obj, const RunView& run, SteadyTp receive
   e.agent_pid = self_.pid;
   e.boot_id = self_.boot_id;
   e.timeout_seconds = run.timeout_seconds;
+  e.attempt = run.preemptions;
   LaunchTiming timing;
   timing.received = received;
   SteadyTp t_journal = clock_->Monotonic();
@@ -390,6 +410,7 @@ void RunController::CollectWarmUps() {
       RunResult r;
       r.reason = "Error";
       r.message = "cancelled: the CommandRun was deleted before the command started";
+      if (ref.preempted) r = PreemptedResult(r, ref.stop_message);
       Finish(ref, r);
       continue;
     }
@@ -481,6 +502,27 @@ void RunController::ApplyGrowth(Active& a, const RunView& run) {
   a.force_report = true;
 }
 
+void RunController::Stop(Active& a, const RunView& run) {
+  auto log = RunLog(a.ns, a.name);
+  const StopRequest& req = *run.stop_request;
+  std::chrono::milliseconds grace =
+      req.grace_seconds ? std::chrono::milliseconds(std::chrono::seconds(*req.grace_seconds)) : opt_.stop_grace;
+  a.preempted = true;
+  a.stop_message = StopMessage(req);
+  SteadyTp now = clock_->Monotonic();
+  if (a.term_sent) {
+    // Already terminating (timeout, deletion): keep that SIGTERM, end it no later than asked.
+    a.kill_grace = std::min(a.kill_grace.value_or(opt_.kill_grace), grace);
+  } else {
+    a.kill_grace = grace;
+    exec_->Signal(a.uid, SIGTERM);
+    a.term_sent = now;
+  }
+  log.Info("stop requested: SIGTERM sent, SIGKILL after the grace period",
+           {{"reason", req.reason}, {"requestedBy", req.requested_by},
+            {"graceMs", static_cast<int64_t>(a.kill_grace->count())}});
+}
+
 void RunController::SampleAndReport(Active& a) {
   auto log = RunLog(a.ns, a.name);
   SteadyTp now = clock_->Monotonic();
@@ -526,6 +568,7 @@ void RunController::SampleAndReport(Active& a) {
     a.usage.anon_peak_bytes = std::max(a.usage.anon_peak_bytes, exit->max_rss_bytes);
     RunResult r = ResultFromExit(*exit, a.usage.oom_kills, a.timed_out);
     if (a.cancelled && r.reason != "Completed") r.message = "cancelled: the CommandRun was deleted";
+    if (a.preempted) r = PreemptedResult(r, a.stop_message);
     Finish(a, r);
     return;
   }
@@ -533,12 +576,15 @@ void RunController::SampleAndReport(Active& a) {
   if (!has_processes && !exec_->Alive(a.uid, a.entry.shim_pid)) {
     // Re-check: the shim may have written its record between the two calls.
     if (auto exit = exec_->PollExit(a.uid)) {
-      Finish(a, ResultFromExit(*exit, a.usage.oom_kills, a.timed_out));
+      RunResult r = ResultFromExit(*exit, a.usage.oom_kills, a.timed_out);
+      Finish(a, a.preempted ? PreemptedResult(r, a.stop_message) : r);
       return;
     }
     RunResult r;
     r.reason = "Lost";
     r.message = "the command's supervisor disappeared without recording an exit status";
+    // Asked to stop and nothing runs any more: what the operator asked for happened.
+    if (a.preempted) r = PreemptedResult(r, a.stop_message + "; the supervisor left no exit status");
     Finish(a, r);
     return;
   }
@@ -550,8 +596,8 @@ void RunController::SampleAndReport(Active& a) {
     exec_->Signal(a.uid, SIGTERM);
     a.term_sent = now;
   }
-  if (a.term_sent && !a.kill_sent && now - *a.term_sent >= opt_.kill_grace) {
-    log.Info("grace period over: sending SIGKILL");
+  if (a.term_sent && !a.kill_sent && now - *a.term_sent >= a.kill_grace.value_or(opt_.kill_grace)) {
+    log.Info("grace period over: sending SIGKILL to the run's cgroup");
     exec_->Signal(a.uid, SIGKILL);
     a.kill_sent = true;
   }
@@ -628,7 +674,12 @@ void RunController::TryFinal(Active& a) {
   auto conditions = a.pending_conditions;
   Clock::TimePoint wall = clock_->Now();
   bool ran = !a.entry.started_at.empty();
+  int64_t attempt = a.entry.attempt;
   auto w = WriteStatus(a.ns, a.name, &a.obj, [&](json* o) {
+    // The operator re-queued the run after this attempt's Preempted report was stored (its
+    // acknowledgement was lost): the report is delivered; nothing is written over the next attempt.
+    const json& st = o->contains("status") ? (*o)["status"] : json();
+    if (st.is_object() && st.value("preemptions", int64_t{0}) > attempt) return;
     if (ran) ApplyUsage(o, usage, wall);
     for (auto& c : conditions) ApplyCondition(o, c, wall);
     ApplyResult(o, result);
@@ -798,7 +849,11 @@ void RunController::ResolveEntry(const JournalEntry& e) {
         a.usage.memory_peak_bytes = std::max(a.usage.memory_peak_bytes, s->memory_peak);
         a.usage.cpu_seconds = std::max(a.usage.cpu_seconds, s->cpu_seconds);
       }
-      Finish(a, ResultFromExit(*exit, a.usage.oom_kills, false));
+      RunResult r = ResultFromExit(*exit, a.usage.oom_kills, false);
+      // Asked to stop (our previous process may have sent the SIGTERM): report what was asked for,
+      // so the operator re-queues it.
+      if (in.api && in.api->stop_request) r = PreemptedResult(r, StopMessage(*in.api->stop_request));
+      Finish(a, r);
       return;
     }
     case RecoveryAction::kReportLost: {
@@ -806,6 +861,7 @@ void RunController::ResolveEntry(const JournalEntry& e) {
       RunResult r;
       r.reason = "Lost";
       r.message = d.reason;
+      if (in.api && in.api->stop_request) r = PreemptedResult(r, StopMessage(*in.api->stop_request) + "; " + d.reason);
       Finish(a, r);
       return;
     }

@@ -41,6 +41,9 @@ struct ControllerOptions {
   std::chrono::milliseconds report_interval{5000};
   size_t output_tail_bytes = 4096;
   std::chrono::milliseconds kill_grace{10000};  // SIGTERM → SIGKILL on timeout or cancel
+  // SIGTERM → SIGKILL when the operator asks to stop a run (status.stopRequest) without saying
+  // how long (gracePeriodSeconds).
+  std::chrono::milliseconds stop_grace{30000};
   BackoffPolicy final_backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 2.0, 1.0};
   int write_attempts = 5;  // status writes retried on 409 (re-read, re-apply) this many times
   int max_concurrent_warmups = 4;  // dependency warm-ups running at once (each on its own thread)
@@ -106,6 +109,9 @@ class RunController {
   void LaunchClaimed(Active& a, const RunView& run, std::optional<LaunchTiming> timing);
   void StartQueuedWarmUps();
   void ApplyGrowth(Active& a, const RunView& run);
+  // status.stopRequest (preemption): SIGTERM now, SIGKILL of the cgroup after the grace period; the
+  // exit is then reported as phase Preempted.
+  void Stop(Active& a, const RunView& run);
   void SampleAndReport(Active& a);
   void Finish(Active& a, RunResult result);
   void TryFinal(Active& a);

@@ -582,5 +582,114 @@ TEST_F(ControllerTest, UnenforceableLimitsAreReportedInACondition) {
   EXPECT_TRUE(found) << s.dump();
 }
 
+// ---- preemption while running (status.stopRequest) -------------------------------------------
+
+class StopTest : public ControllerTest {
+ protected:
+  // The operator's resourceVersion-guarded write of status.stopRequest on the stored run.
+  json RequestStop(const std::string& name, std::optional<int> grace_seconds) {
+    json o = Stored(name);
+    o["status"]["stopRequest"] = {{"reason", "Preempted"}, {"requestedBy", "urgent"}};
+    if (grace_seconds) o["status"]["stopRequest"]["gracePeriodSeconds"] = *grace_seconds;
+    return api_.PutRun(o);
+  }
+  // The operator's re-queue and new allocation: a fresh attempt, unclaimed.
+  json Requeue(const std::string& name, int preemptions) {
+    json o = Stored(name);
+    o["status"] = {{"phase", "Allocated"}, {"preemptions", preemptions},
+                   {"allocation", {{"instanceID", "vm-a"}, {"cpuCores", "1"}, {"memory", "256Mi"}}}};
+    return api_.PutRun(o);
+  }
+};
+
+TEST_F(StopTest, StopRequestSendsTermThenKillsAfterTheGraceAndReportsPreempted) {
+  ctl_->OnRun(Allocated("r1"));
+  exec_.SetSample(Uid("r1"), Sample{0.5, 10 << 20, 12 << 20, 8 << 20, 0, 0, 0, 0, 0, 0, "guest", 0, true});
+  ctl_->Tick();
+  ctl_->OnRun(RequestStop("r1", 5));
+  EXPECT_EQ(exec_.Get(Uid("r1"))->signals, std::vector<int>{SIGTERM});
+  ctl_->OnRun(Stored("r1"));  // a replayed event does not signal again
+  for (int i = 0; i < 4; ++i) Advance(1s);
+  EXPECT_EQ(exec_.Get(Uid("r1"))->signals, std::vector<int>{SIGTERM}) << "no SIGKILL inside the grace period";
+  Advance(1s);
+  EXPECT_EQ(exec_.Get(Uid("r1"))->signals, (std::vector<int>{SIGTERM, SIGKILL}));
+  exec_.Kill(Uid("r1"), SIGKILL);
+  Advance(1s);
+  json s = Stored("r1");
+  EXPECT_EQ(s["status"]["phase"], "Preempted");
+  EXPECT_EQ(s["status"]["result"]["reason"], "Preempted");
+  EXPECT_EQ(s["status"]["result"]["signal"], SIGKILL);
+  EXPECT_NE(s["status"]["result"]["message"].get<std::string>().find("urgent"), std::string::npos);
+  EXPECT_EQ(s["status"]["usage"]["peaks"]["memoryBytes"], 12 << 20) << "the final usage is reported";
+  EXPECT_EQ(journal_.Get(Uid("r1"))->state, JournalState::kReported);
+  EXPECT_EQ(metrics_.finished, std::vector<std::string>{"Preempted"});
+  EXPECT_EQ(exec_.cleanups(), 1);
+
+  // Never started again until the operator re-queues it ...
+  ctl_->OnRun(s);
+  EXPECT_EQ(exec_.launches(), 1);
+  // ... and then once per attempt.
+  json again = Requeue("r1", 1);
+  ctl_->OnRun(again);
+  EXPECT_EQ(exec_.launches(), 2);
+  EXPECT_EQ(Stored("r1")["status"]["phase"], "Running");
+  EXPECT_EQ(journal_.Get(Uid("r1"))->attempt, 1);
+  ctl_->OnRun(again);
+  EXPECT_EQ(exec_.launches(), 2);
+  exec_.Exit(Uid("r1"), 0);
+  Advance(1s);
+  EXPECT_EQ(Stored("r1")["status"]["phase"], "Succeeded");
+}
+
+TEST_F(StopTest, DefaultGraceAndACommandThatExitsOnTerm) {
+  ctl_->OnRun(Allocated("r1"));
+  ctl_->OnRun(RequestStop("r1", std::nullopt));
+  for (int i = 0; i < 29; ++i) Advance(1s);
+  EXPECT_EQ(exec_.Get(Uid("r1"))->signals, std::vector<int>{SIGTERM}) << "the default grace is 30 s";
+  exec_.Exit(Uid("r1"), 0);  // it handled SIGTERM and exited cleanly: still preempted, not Succeeded
+  Advance(1s);
+  json s = Stored("r1");
+  EXPECT_EQ(s["status"]["phase"], "Preempted");
+  EXPECT_EQ(s["status"]["result"]["exitCode"], 0);
+}
+
+TEST_F(StopTest, StopWhileWarmingUpNeverStarts) {
+  exec_.HoldWarmUps();
+  ctl_->OnRun(WithDependency("r1"));
+  ASSERT_TRUE(exec_.AwaitWarmUpsBlocked(1));
+  ctl_->OnRun(RequestStop("r1", 5));
+  exec_.ReleaseWarmUps();
+  AwaitWarmUps();
+  EXPECT_EQ(exec_.launches(), 0);
+  EXPECT_EQ(Stored("r1")["status"]["phase"], "Preempted");
+}
+
+TEST_F(StopTest, ALateFinalNeverOverwritesTheNextAttempt) {
+  ctl_->OnRun(Allocated("r1"));
+  ctl_->OnRun(RequestStop("r1", 0));
+  // The Preempted report is stored, but its acknowledgement is lost (the write "fails"), and the
+  // operator re-queues the run before the agent retries.
+  api_.BeforeNextWrite([](json* stored) { (*stored)["status"]["preemptions"] = 1; (*stored)["status"]["phase"] = "Queued"; });
+  exec_.Kill(Uid("r1"), SIGKILL);
+  Advance(1s);
+  json s = Stored("r1");
+  EXPECT_EQ(s["status"]["phase"], "Queued") << s.dump();
+  EXPECT_EQ(s["status"]["preemptions"], 1);
+  EXPECT_EQ(journal_.Get(Uid("r1"))->state, JournalState::kReported);
+}
+
+TEST_F(RecoveryTest, StoppedWhileAwayIsReportedPreempted) {
+  StartUnderPreviousAgent();
+  json o = Stored("r1");
+  o["status"]["stopRequest"] = {{"reason", "Preempted"}, {"requestedBy", "urgent"}};
+  api_.PutRun(o);
+  exec_.Kill(Uid("r1"), SIGTERM);  // our previous process signalled it, then died
+  ctl_->Recover();
+  json s = Stored("r1");
+  EXPECT_EQ(s["status"]["phase"], "Preempted");
+  EXPECT_EQ(s["status"]["result"]["reason"], "Preempted");
+  EXPECT_EQ(exec_.launches(), 1);
+}
+
 }  // namespace
 }  // namespace prescient::agent

@@ -29,6 +29,7 @@ const char* RunActionName(RunAction a) {
     case RunAction::kApplyGrowth: return "ApplyGrowth";
     case RunAction::kShadow: return "Shadow";
     case RunAction::kCancel: return "Cancel";
+    case RunAction::kStop: return "Stop";
   }
   return "?";
 }
@@ -52,6 +53,7 @@ RunDecision DecideRun(const RunView& run, const LocalRunState& local, const Agen
   if (!NamespaceAllowed(run.ns, self)) return {RunAction::kIgnore, "namespace " + run.ns + " is not allowed"};
   if (local.active) {
     if (run.deleting) return {RunAction::kCancel, "the CommandRun is being deleted"};
+    if (run.stop_request && !local.stopping) return {RunAction::kStop, StopMessage(*run.stop_request)};
     if (run.allocation && local.applied && !(*run.allocation == *local.applied))
       return {RunAction::kApplyGrowth, "allocation changed while running"};
     return {RunAction::kIgnore, "running here; nothing changed"};
@@ -66,7 +68,11 @@ RunDecision DecideRun(const RunView& run, const LocalRunState& local, const Agen
     // Someone (maybe a previous incarnation of us) claimed it: never start it again from an event.
     return {RunAction::kIgnore, "already claimed by " + run.claim->instance + " pid " + std::to_string(run.claim->pid)};
   }
-  if (local.journaled) return {RunAction::kIgnore, "already in the local journal; never claimed twice"};
+  if (local.journaled && !(local.journal_reported && run.preemptions > local.journal_attempt))
+    return {RunAction::kIgnore, "already in the local journal; never claimed twice"};
+  // (A reported attempt older than status.preemptions: the operator re-queued the run after our
+  // Preempted report, and this is a fresh attempt.)
+  if (run.stop_request) return {RunAction::kIgnore, "a stop is requested; not starting it"};
   if (run.phase == "Allocated") {
     if (!run.allocation) return {RunAction::kRefuse, "phase Allocated without status.allocation: refusing to run without limits"};
     return {RunAction::kClaim, "allocated and unclaimed"};
@@ -92,6 +98,12 @@ RunDecision DecideInvalidRun(const RunView& md, const std::string& parse_error, 
 
 RecoveryDecision DecideRecovery(const RecoveryInput& in, const AgentIdentity& self) {
   const JournalEntry& e = in.entry;
+  // The operator re-queued the run after our Preempted report: our attempt is over (whatever the
+  // journal says, the report reached the API) and nothing of it may be written over the new one.
+  if (in.api && in.api->preemptions > e.attempt && e.state != JournalState::kReported) {
+    return {RecoveryAction::kForget, "attempt " + std::to_string(e.attempt) + " is over: the run was re-queued as attempt " +
+                                         std::to_string(in.api->preemptions)};
+  }
   auto claimed_by_previous_us = [&]() {
     return in.api && in.api->claim && in.api->claim->instance == self.instance &&
            in.api->claim->pid == e.agent_pid && in.api->claim->boot_id == e.boot_id;
@@ -164,6 +176,17 @@ bool UsageChanged(const Usage& a, const Usage& b) {
   if (b.cpu_seconds - a.cpu_seconds > 0.01) return true;
   double cur = static_cast<double>(a.memory_current_bytes);
   return std::abs(static_cast<double>(b.memory_current_bytes) - cur) > 0.01 * std::max(cur, 1.0);
+}
+
+std::string StopMessage(const StopRequest& r) {
+  return "stopped at the operator's request (" + r.reason + ")" +
+         (r.requested_by.empty() ? std::string() : ": preempted by higher-priority run " + r.requested_by);
+}
+
+RunResult PreemptedResult(RunResult r, const std::string& message) {
+  r.reason = "Preempted";
+  r.message = message;
+  return r;
 }
 
 RunResult ResultFromExit(const ExitRecord& exit, int64_t oom_kills, bool timed_out) {

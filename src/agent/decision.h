@@ -31,6 +31,7 @@ enum class RunAction {
   kApplyGrowth,   // running here and the allocation changed: set the live cgroup limits
   kShadow,        // a shadow execution was requested
   kCancel,        // running here and the run is being deleted: stop the command
+  kStop,          // running here and the operator asked to stop it (status.stopRequest): preempt it
 };
 const char* RunActionName(RunAction a);
 
@@ -45,6 +46,11 @@ struct LocalRunState {
   bool active = false;         // a live run supervised by this process
   std::optional<Allocation> applied;  // limits currently on its cgroup
   bool shadow_active = false;
+  bool stopping = false;       // a stop request is being carried out (SIGTERM sent)
+  // The journal entry's attempt and whether that attempt is over (its final report acknowledged):
+  // a newer attempt (status.preemptions) of a re-queued run may then be claimed.
+  int64_t journal_attempt = 0;
+  bool journal_reported = false;
 };
 
 // Decides on an event for a CommandRun that parsed (and validated). `parse_error` is set instead
@@ -100,6 +106,12 @@ struct ExitRecord {
   int64_t max_rss_bytes = 0;  // wait4's ru_maxrss of the command (GNU time's %M), when known
   std::string output_tail;    // the last bytes of output, as the shim saw them
 };
+
+// The result of a run stopped at the operator's request (status.stopRequest): reason Preempted,
+// whatever the exit was (the exit code/signal and OOM flag are kept for the record), so the
+// operator re-queues it. `message` says who asked.
+RunResult PreemptedResult(RunResult from_exit, const std::string& message);
+std::string StopMessage(const StopRequest& r);
 
 // Turns an exit into a result. `oom_kills` is the cgroup's OOM kill counter; `timed_out` says the
 // agent killed it for exceeding timeoutSeconds.

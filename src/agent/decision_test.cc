@@ -28,6 +28,13 @@ TEST(DecideRun, Table) {
   running.applied = Allocation{};
   running.applied->cpu_milli = 1000;
   running.applied->memory_bytes = 256 << 20;
+  LocalRunState stopping = running;
+  stopping.stopping = true;
+  LocalRunState reported_attempt0;
+  reported_attempt0.journaled = true;
+  reported_attempt0.journal_reported = true;
+  LocalRunState reported_attempt1 = reported_attempt0;
+  reported_attempt1.journal_attempt = 1;
   struct Case {
     const char* what;
     nlohmann::json obj;
@@ -55,6 +62,15 @@ TEST(DecideRun, Table) {
       {"deleted while running", MakeRun("r").Instance("vm-a").Phase("Running").Allocation("1", "256Mi").Deleting().Obj(), running, Self(), RunAction::kCancel},
       {"shadow requested", MakeRun("r").Instance("vm-a").Phase("Shadowing").ShadowRequested(5).Obj(), none, Self(), RunAction::kShadow},
       {"shadowing, not requested", MakeRun("r").Instance("vm-a").Phase("Shadowing").Obj(), none, Self(), RunAction::kIgnore},
+      {"stop requested while running", MakeRun("r").Instance("vm-a").Phase("Running").Allocation("1", "256Mi").ClaimedBy("vm-a", 500, "boot-1").StopRequested("urgent").Obj(), running, Self(), RunAction::kStop},
+      {"stop requested, already stopping", MakeRun("r").Instance("vm-a").Phase("Running").Allocation("1", "256Mi").ClaimedBy("vm-a", 500, "boot-1").StopRequested("urgent").Obj(), stopping, Self(), RunAction::kIgnore},
+      {"deleted beats a stop request", MakeRun("r").Instance("vm-a").Phase("Running").Allocation("1", "256Mi").StopRequested("urgent").Deleting().Obj(), stopping, Self(), RunAction::kCancel},
+      {"stop requested, not running here", MakeRun("r").Instance("vm-a").Phase("Running").Allocation("1", "256Mi").ClaimedBy("vm-a", 9, "b").StopRequested("urgent").Obj(), none, Self(), RunAction::kIgnore},
+      {"allocated with a stop request is not started", MakeRun("r").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").StopRequested("urgent").Obj(), none, Self(), RunAction::kIgnore},
+      {"preempted: the operator's", MakeRun("r").Instance("vm-a").Phase("Preempted").Allocation("1", "256Mi").ClaimedBy("vm-a", 500, "boot-1").StopRequested("urgent").Obj(), reported_attempt0, Self(), RunAction::kIgnore},
+      {"re-queued attempt after our reported one", MakeRun("r").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Preemptions(1).Obj(), reported_attempt0, Self(), RunAction::kClaim},
+      {"same attempt as our tombstone", MakeRun("r").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Preemptions(1).Obj(), reported_attempt1, Self(), RunAction::kIgnore},
+      {"newer attempt but ours not reported yet", MakeRun("r").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Preemptions(1).Obj(), journaled, Self(), RunAction::kIgnore},
   };
   for (const Case& c : cases) {
     RunDecision d = DecideRun(View(c.obj), c.local, c.self);
@@ -94,6 +110,7 @@ TEST(DecideRecovery, Table) {
   RunView theirs = View(MakeRun("r").Instance("vm-a").Phase("Running").Allocation("1", "256Mi").ClaimedBy("vm-a", 401, "boot-1").Obj());
   RunView ours_before_reboot = View(MakeRun("r").Instance("vm-a").Phase("Running").Allocation("1", "256Mi").ClaimedBy("vm-a", 400, "boot-0").Obj());
   RunView done = View(MakeRun("r").Instance("vm-a").Phase("Succeeded").Allocation("1", "256Mi").ClaimedBy("vm-a", 400, "boot-1").Obj());
+  RunView requeued = View(MakeRun("r").Phase("Queued").Preemptions(1).Obj());
   struct Case {
     const char* what;
     JournalState state;
@@ -129,6 +146,11 @@ TEST(DecideRecovery, Table) {
       {"claiming, our claim landed, guest rebooted since", JournalState::kClaiming, ours_before_reboot, false, false, false, RecoveryAction::kReportLost, false, "boot-0"},
       {"claiming, claim never landed, guest rebooted since", JournalState::kClaiming, allocated, false, false, false, RecoveryAction::kResumeClaim, false, "boot-0"},
       {"claiming, exited (durable exit record) across a reboot", JournalState::kClaiming, ours_before_reboot, false, false, true, RecoveryAction::kFinalize, true, "boot-0"},
+      // The operator re-queued the run (status.preemptions 1) after our attempt 0 was reported
+      // Preempted: nothing of attempt 0 is written over attempt 1.
+      {"finished, re-queued meanwhile", JournalState::kFinished, requeued, false, false, true, RecoveryAction::kForget},
+      {"running, exited, re-queued meanwhile", JournalState::kRunning, requeued, true, false, true, RecoveryAction::kForget},
+      {"reported, re-queued: tombstone of attempt 0 kept", JournalState::kReported, requeued, false, false, false, RecoveryAction::kKeepTombstone},
   };
   for (const Case& c : cases) {
     JournalEntry e = entry(c.state);
@@ -137,6 +159,32 @@ TEST(DecideRecovery, Table) {
     RecoveryDecision d = DecideRecovery(in, Self());
     EXPECT_EQ(RecoveryActionName(d.action), std::string(RecoveryActionName(c.want))) << c.what << " (" << d.reason << ")";
   }
+}
+
+TEST(PreemptedResult, KeepsTheExitAndSaysWhoAsked) {
+  StopRequest req{"Preempted", "urgent", 5};
+  RunResult r = PreemptedResult(ResultFromExit(ExitRecord{false, 0, SIGTERM, "t", "", 0, ""}, 0, false), StopMessage(req));
+  EXPECT_EQ(r.reason, "Preempted");
+  EXPECT_EQ(r.Phase(), "Preempted");
+  EXPECT_EQ(r.signal, SIGTERM);
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM);
+  EXPECT_NE(r.message.find("urgent"), std::string::npos) << r.message;
+  // A command that handles SIGTERM and exits 0 is still preempted: it did not finish its work.
+  RunResult clean = PreemptedResult(ResultFromExit(ExitRecord{true, 0, 0, "t", "", 0, ""}, 0, false), "m");
+  EXPECT_EQ(clean.Phase(), "Preempted");
+  EXPECT_EQ(clean.exit_code, 0);
+}
+
+TEST(ParseRun, StopRequestAndPreemptions) {
+  RunView v = View(MakeRun("r").Instance("vm-a").Phase("Running").Allocation("1", "256Mi").StopRequested("urgent", 7).Preemptions(2).Obj());
+  ASSERT_TRUE(v.stop_request);
+  EXPECT_EQ(v.stop_request->requested_by, "urgent");
+  EXPECT_EQ(v.stop_request->grace_seconds, 7);
+  EXPECT_EQ(v.preemptions, 2);
+  auto bad = ParseRun(MakeRun("r").StopRequested("urgent", 99999).Obj());
+  EXPECT_FALSE(bad.ok());
+  auto no_reason = ParseRun(MakeRun("r").Set(nlohmann::json::json_pointer("/status/stopRequest"), {{"requestedBy", "x"}}).Obj());
+  EXPECT_FALSE(no_reason.ok());
 }
 
 TEST(ReportDue, RateLimit) {

@@ -80,6 +80,7 @@ json JournalEntryToJson(const JournalEntry& e) {
             {"timeoutSeconds", e.timeout_seconds},
             {"updatedAt", e.updated_at},
             {"shadow", e.shadow}};
+  if (e.attempt) j["attempt"] = e.attempt;
   if (e.applied) j["applied"] = AllocationJson(*e.applied);
   if (e.result) j["result"] = ResultToJson(*e.result);
   if (e.usage) j["usage"] = UsageToJson(*e.usage, Clock::TimePoint{});
@@ -103,6 +104,7 @@ Result<JournalEntry> JournalEntryFromJson(const json& j) {
     e.timeout_seconds = j.value("timeoutSeconds", int64_t{0});
     e.updated_at = j.value("updatedAt", "");
     e.shadow = j.value("shadow", false);
+    e.attempt = j.value("attempt", int64_t{0});
     if (j.contains("applied"))
       e.applied = AllocationFromJson(j["applied"]);
     if (j.contains("result")) {

@@ -47,6 +47,9 @@ struct JournalEntry {
   std::optional<Usage> usage;         // last measured usage (final in kFinished)
   std::string updated_at;
   bool shadow = false;
+  // The attempt claimed (the run's status.preemptions when claimed): a tombstone blocks only its
+  // own attempt, so a run the operator re-queued after a preemption can be claimed again.
+  int64_t attempt = 0;
 };
 
 nlohmann::json JournalEntryToJson(const JournalEntry& e);

@@ -325,6 +325,27 @@ Result<RunView> ParseRun(const json& obj) {
   }
   if (status.contains("shadow") && status["shadow"].is_object())
     v.shadow_requested = status["shadow"].value("requested", false);
+  if (status.contains("stopRequest") && !status["stopRequest"].is_null()) {
+    const json& sr = status["stopRequest"];
+    if (!sr.is_object()) return Bad("status.stopRequest", "must be an object");
+    StopRequest stop;
+    std::optional<std::string> text;
+    if (auto st = OptString(sr, "reason", "status.stopRequest", &text); !st.ok()) return st;
+    stop.reason = text.value_or("");
+    if (stop.reason.empty()) return Bad("status.stopRequest.reason", "is required");
+    text.reset();
+    if (auto st = OptString(sr, "requestedBy", "status.stopRequest", &text); !st.ok()) return st;
+    stop.requested_by = text.value_or("");
+    if (sr.contains("gracePeriodSeconds") && !sr["gracePeriodSeconds"].is_null()) {
+      int64_t grace = 0;
+      if (auto st = OptInt(sr, "gracePeriodSeconds", "status.stopRequest", 0, api::kMaxStopGracePeriodSeconds, &grace);
+          !st.ok())
+        return st;
+      stop.grace_seconds = grace;
+    }
+    v.stop_request = stop;
+  }
+  if (auto st = OptInt(status, "preemptions", "status", 0, INT32_MAX, &v.preemptions); !st.ok()) return st;
 
   for (Dependency& d : v.dependencies) {
     const std::string suffix = "-service";

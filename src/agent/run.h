@@ -60,6 +60,15 @@ struct Claim {
   std::optional<Allocation> applied_allocation;
 };
 
+// status.stopRequest: the operator asks the agent running the run to stop it (preemption of a run
+// whose spec.allowPreemptionWhileRunning is true; docs/agent-protocol.md "Preemption").
+struct StopRequest {
+  std::string reason;        // Preempted
+  std::string requested_by;  // the run that needs the room
+  std::optional<int64_t> grace_seconds;  // SIGTERM -> SIGKILL; absent: the agent's default
+  bool operator==(const StopRequest&) const = default;
+};
+
 // The parts of a CommandRun the agent acts on.
 struct RunView {
   std::string ns, name, uid, resource_version;
@@ -79,6 +88,10 @@ struct RunView {
   std::optional<Allocation> allocation;
   std::optional<Claim> claim;
   bool shadow_requested = false;
+  std::optional<StopRequest> stop_request;
+  // status.preemptions: the attempt number. Each time the operator re-queues a run the agent stopped
+  // (phase Preempted) it counts one more; the agent claims each attempt at most once.
+  int64_t preemptions = 0;
 
   std::string Key() const { return ns + "/" + name; }
   // The argv to exec: {"/bin/sh","-c",command} or args. Nothing else from the run reaches a shell.
@@ -114,11 +127,16 @@ struct RunResult {
   std::optional<int> exit_code;  // absent when unknown (e.g. Lost)
   std::optional<int> signal;
   bool oom_killed = false;
-  std::string reason;  // Completed, Error, OOMKilled, Timeout, Lost, DependencyFailed, Refused
+  std::string reason;  // Completed, Error, OOMKilled, Timeout, Lost, DependencyFailed, Refused, Preempted
   std::string message;
   std::string started_at, finished_at;
   std::string output_tail;
-  std::string Phase() const { return reason == "Completed" ? "Succeeded" : "Failed"; }
+  // Preempted is not final: the operator re-queues the run as a fresh attempt.
+  std::string Phase() const {
+    if (reason == "Completed") return "Succeeded";
+    if (reason == "Preempted") return "Preempted";
+    return "Failed";
+  }
 };
 
 struct Condition {

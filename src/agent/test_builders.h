@@ -2,6 +2,7 @@
 //   MakeRun("r1").Instance("vm-a").Phase("Allocated").Allocation("1", "256Mi").Obj()
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -64,6 +65,16 @@ class RunBuilder {
   RunBuilder& ShadowRequested(int seconds) {
     obj_["spec"]["shadow"] = {{"enabled", true}, {"durationSeconds", seconds}};
     obj_["status"]["shadow"] = {{"requested", true}};
+    return *this;
+  }
+  // The operator's status.stopRequest (preemption while running).
+  RunBuilder& StopRequested(const std::string& by, std::optional<int> grace_seconds = std::nullopt) {
+    obj_["status"]["stopRequest"] = {{"reason", "Preempted"}, {"requestedBy", by}};
+    if (grace_seconds) obj_["status"]["stopRequest"]["gracePeriodSeconds"] = *grace_seconds;
+    return *this;
+  }
+  RunBuilder& Preemptions(int n) {
+    obj_["status"]["preemptions"] = n;
     return *this;
   }
   RunBuilder& Deleting() {
