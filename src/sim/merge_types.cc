@@ -42,6 +42,7 @@ const std::map<std::string, ListType>& BuiltinTable() {
         t[base + ".[].env"] = MapList({"name"});
         t[base + ".[].volumeMounts"] = MapList({"mountPath"});
         t[base + ".[].volumeDevices"] = MapList({"devicePath"});
+        t[base + ".[].resources.claims"] = MapList({"name"});
       }
       t[resource + "|" + prefix + "volumes"] = MapList({"name"});
       t[resource + "|" + prefix + "imagePullSecrets"] = MapList({"name"});
@@ -53,15 +54,64 @@ const std::map<std::string, ListType>& BuiltinTable() {
     pod_spec("/pods", "spec.");
     t["/pods|status.conditions"] = MapList({"type"});
     t["/pods|status.podIPs"] = MapList({"ip"});
+    t["/pods|status.resourceClaimStatuses"] = MapList({"name"});
     pod_spec("apps/deployments", "spec.template.spec.");
     t["apps/deployments|status.conditions"] = MapList({"type"});
     pod_spec("/podtemplates", "template.spec.");
     t["/services|spec.ports"] = MapList({"port", "protocol"}, tcp);
     t["/services|status.conditions"] = MapList({"type"});
     t["/nodes|status.conditions"] = MapList({"type"});
+    t["/nodes|status.addresses"] = MapList({"type"});
     t["/nodes|spec.podCIDRs"] = SetList();
+    t["/serviceaccounts|secrets"] = MapList({"name"});
     t["/namespaces|status.conditions"] = MapList({"type"});
     t["apiextensions.k8s.io/customresourcedefinitions|status.conditions"] = MapList({"type"});
+    return t;
+  }();
+  return table;
+}
+
+PatchStrategy Merge(std::string key = "") { return PatchStrategy{true, std::move(key)}; }
+
+// Upstream's patchStrategy:"merge" fields (k8s.io/api struct tags) of the built-ins the sim serves,
+// keyed like BuiltinTable. Not listed: replaced whole (tolerations, taints, readinessGates,
+// endpoint subsets, container statuses, namespace spec.finalizers, ...). "merge,retainKeys"
+// fields (volumes, resourceClaims) merge like the others; $retainKeys is a patch directive the
+// server honours wherever it appears.
+const std::map<std::string, PatchStrategy>& StrategyTable() {
+  static const std::map<std::string, PatchStrategy> table = [] {
+    std::map<std::string, PatchStrategy> t;
+    auto pod_spec = [&](const std::string& resource, const std::string& prefix) {
+      for (const char* c : {"containers", "initContainers", "ephemeralContainers"}) {
+        std::string base = resource + "|" + prefix + c;
+        t[base] = Merge("name");
+        t[base + ".[].ports"] = Merge("containerPort");
+        t[base + ".[].env"] = Merge("name");
+        t[base + ".[].volumeMounts"] = Merge("mountPath");
+        t[base + ".[].volumeDevices"] = Merge("devicePath");
+      }
+      t[resource + "|" + prefix + "volumes"] = Merge("name");
+      t[resource + "|" + prefix + "imagePullSecrets"] = Merge("name");
+      t[resource + "|" + prefix + "hostAliases"] = Merge("ip");
+      t[resource + "|" + prefix + "topologySpreadConstraints"] = Merge("topologyKey");
+      t[resource + "|" + prefix + "schedulingGates"] = Merge("name");
+      t[resource + "|" + prefix + "resourceClaims"] = Merge("name");
+    };
+    pod_spec("/pods", "spec.");
+    t["/pods|status.conditions"] = Merge("type");
+    t["/pods|status.podIPs"] = Merge("ip");
+    t["/pods|status.hostIPs"] = Merge("ip");
+    t["/pods|status.resourceClaimStatuses"] = Merge("name");
+    pod_spec("/podtemplates", "template.spec.");
+    pod_spec("apps/deployments", "spec.template.spec.");
+    t["apps/deployments|status.conditions"] = Merge("type");
+    t["/services|spec.ports"] = Merge("port");
+    t["/services|status.conditions"] = Merge("type");
+    t["/nodes|spec.podCIDRs"] = Merge();
+    t["/nodes|status.conditions"] = Merge("type");
+    t["/nodes|status.addresses"] = Merge("type");
+    t["/namespaces|status.conditions"] = Merge("type");
+    t["/serviceaccounts|secrets"] = Merge("name");
     return t;
   }();
   return table;
@@ -159,6 +209,17 @@ ListType MergeTypes::ListAt(const TypePath& path) const {
   const auto& table = BuiltinTable();
   auto it = table.find(builtin_ + "|" + Join(path));
   return it == table.end() ? out : it->second;
+}
+
+PatchStrategy MergeTypes::StrategyAt(const TypePath& path) const {
+  if (path.size() == 2 && path[0] == "metadata") {
+    if (path[1] == "finalizers") return Merge();
+    if (path[1] == "ownerReferences") return Merge("uid");
+  }
+  if (builtin_.empty()) return {};
+  const auto& table = StrategyTable();
+  auto it = table.find(builtin_ + "|" + Join(path));
+  return it == table.end() ? PatchStrategy() : it->second;
 }
 
 bool MergeTypes::AtomicMapAt(const TypePath& path) const {

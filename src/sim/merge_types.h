@@ -10,6 +10,14 @@
 // is atomic. metadata.finalizers (set) and metadata.ownerReferences (map by uid) are the same for
 // every kind.
 //
+// Strategic merge patch (built-in types only; custom resources get 415) follows a different set of
+// markers: the patchStrategy / patchMergeKey struct tags of k8s.io/api. A list with strategy
+// "merge" merges its object items by ONE merge key (containers by name, container ports by
+// containerPort, service ports by port, ownerReferences by uid, conditions by type) and its scalar
+// items as a set (metadata.finalizers, spec.podCIDRs); every other list is replaced whole (pod
+// tolerations, node taints, endpoint subsets, ...). StrategyAt answers from a table of those tags
+// for the built-ins the sim serves.
+//
 // Pure; thread-safe. A MergeTypes refers to the ResourceInfo's schema: keep that alive.
 #pragma once
 
@@ -31,6 +39,12 @@ struct ListType {
 // {"spec", "containers", "[]", "ports"}.
 using TypePath = std::vector<std::string>;
 
+// A field's strategic-merge-patch strategy (upstream's patchStrategy/patchMergeKey tags).
+struct PatchStrategy {
+  bool merge = false;     // a list merged with the patch's list; false: the patch's list replaces it
+  std::string merge_key;  // lists of objects: the one field items are matched by ("" for scalar lists)
+};
+
 class MergeTypes {
  public:
   // Every list atomic, every object granular (metadata as for all kinds).
@@ -40,6 +54,8 @@ class MergeTypes {
 
   ListType ListAt(const TypePath& path) const;
   bool AtomicMapAt(const TypePath& path) const;
+  // Strategic merge patch: the strategy of the list at path (built-ins; metadata for every kind).
+  PatchStrategy StrategyAt(const TypePath& path) const;
 
  private:
   const Json* SchemaAt(const TypePath& path) const;  // null when unknown

@@ -1,6 +1,7 @@
 #include "sim/patch.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -476,6 +477,467 @@ Result<Json> ApplyJsonPatch(const Json& target, const Json& ops) {
     return Status(Code::kInvalid, "the server rejected our request due to an error in our request: " + what)
         .WithHttp(422, "Invalid");
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strategic merge patch
+
+namespace {
+
+constexpr std::string_view kPatchDirective = "$patch";
+constexpr std::string_view kRetainKeysDirective = "$retainKeys";
+constexpr std::string_view kSetElementOrderPrefix = "$setElementOrder";
+constexpr std::string_view kDeleteFromPrimitiveListPrefix = "$deleteFromPrimitiveList";
+
+bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// A value as Go's %v prints the decoded JSON, for upstream's error messages (map[k:v k2:v2]).
+std::string GoValue(const Json& v) {
+  if (v.is_null()) return "<nil>";
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_object()) {
+    std::string s = "map[";
+    bool first = true;
+    for (auto it = v.begin(); it != v.end(); ++it) {  // nlohmann keeps keys sorted, as Go prints them
+      s += (first ? "" : " ") + it.key() + ":" + GoValue(*it);
+      first = false;
+    }
+    return s + "]";
+  }
+  if (v.is_array()) {
+    std::string s = "[";
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? " " : "") + GoValue(v[i]);
+    return s + "]";
+  }
+  return v.dump();
+}
+
+// Go's type of a decoded JSON value: what upstream compares to decide merge vs replace.
+std::string GoType(const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::object: return "map[string]interface {}";
+    case Json::value_t::array: return "[]interface {}";
+    case Json::value_t::string: return "string";
+    case Json::value_t::boolean: return "bool";
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned: return "int64";
+    case Json::value_t::number_float: return "float64";
+    default: return "%!s(<nil>)";
+  }
+}
+
+Status SmpBadRequest(std::string msg) { return Status(Code::kInvalidArgument, std::move(msg)).WithHttp(400, "BadRequest"); }
+// Errors upstream returns as plain Go errors: the API server answers them with 500.
+Status SmpFailure(std::string msg) { return Status(Code::kInternal, std::move(msg)).WithHttp(500, "InternalError"); }
+Status NoMergeKey(const Json& item, const std::string& key) {
+  return SmpFailure("map: " + GoValue(item) + " does not contain declared merge key: " + key);
+}
+
+// "$setElementOrder/containers" -> "containers"; false when there is no "/<field>".
+bool DirectiveField(const std::string& key, std::string_view prefix, std::string* field) {
+  auto slash = key.find('/');
+  if (slash == std::string::npos || std::string_view(key).substr(0, slash) != prefix) return false;
+  *field = key.substr(slash + 1);
+  return true;
+}
+
+// Upstream's removeDirectives for values taken from the patch as they are: a map carrying $patch
+// goes (nullopt), and so do list items that do; any other "$" key is dropped too (decoding into
+// the typed object drops it upstream).
+std::optional<Json> Clean(const Json& v) {
+  if (v.is_object()) {
+    if (v.contains(kPatchDirective)) return std::nullopt;
+    Json out = Json::object();
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (StartsWith(it.key(), "$")) continue;
+      if (auto c = Clean(*it)) out[it.key()] = std::move(*c);
+    }
+    return out;
+  }
+  if (v.is_array()) {
+    Json out = Json::array();
+    for (const auto& e : v) {
+      if (auto c = Clean(e)) out.push_back(std::move(*c));
+    }
+    return out;
+  }
+  return v;
+}
+
+// Upstream drops null fields from values it takes from the patch whole.
+Json DiscardNulls(const Json& v) {
+  if (v.is_object()) {
+    Json out = Json::object();
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (!it->is_null()) out[it.key()] = DiscardNulls(*it);
+    }
+    return out;
+  }
+  if (v.is_array()) {
+    Json out = Json::array();
+    for (const auto& e : v) out.push_back(DiscardNulls(e));
+    return out;
+  }
+  return v;
+}
+
+enum class ElemKind { kNone, kObject, kScalar };
+
+// What a list's items are, across the live list and the patch's: all of one Go type, never lists.
+Result<ElemKind> ElementKind(const Json& a, const Json& b) {
+  std::string type;
+  for (const Json* list : {&a, &b}) {
+    if (!list->is_array()) continue;
+    for (const auto& v : *list) {
+      std::string t = GoType(v);
+      if (type.empty()) {
+        if (v.is_array()) {
+          return Status(Code::kInvalid, "the server rejected our request due to an error in our request: lists of lists are not supported")
+              .WithHttp(422, "Invalid");
+        }
+        type = t;
+      } else if (t != type) {
+        return SmpFailure("list element types are not identical: [" + GoValue(a) + " " + GoValue(b) + "]");
+      }
+    }
+  }
+  if (type.empty()) return ElemKind::kNone;
+  return type == "map[string]interface {}" ? ElemKind::kObject : ElemKind::kScalar;
+}
+
+// What identifies an item for ordering: its merge key's value (objects) or itself (scalars).
+const Json& Identity(const Json& item, const std::string& key, ElemKind kind) {
+  static const Json kNull;
+  if (kind != ElemKind::kObject) return item;
+  if (!item.is_object()) return kNull;
+  auto it = item.find(key);
+  return it == item.end() ? kNull : *it;
+}
+
+size_t IndexIn(const Json& list, const Json& item, const std::string& key, ElemKind kind) {
+  const Json& id = Identity(item, key, kind);
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (Identity(list[i], key, kind) == id) return i;
+  }
+  return SIZE_MAX;
+}
+
+// Upstream's element order: the patch's items in `patch_order`, the live-only items in the live
+// order, interleaved so that a live-only item goes before a patch item it preceded in the live list.
+Result<Json> NormalizeOrder(const Json& merged, const Json& patch_order, const Json& server_order,
+                            const std::string& key, ElemKind kind) {
+  std::vector<Json> patch_items, server_only;
+  for (const auto& v : merged) {
+    if (kind == ElemKind::kObject && (!v.is_object() || !v.contains(key))) return NoMergeKey(v, key);
+    (IndexIn(patch_order, v, key, kind) != SIZE_MAX ? patch_items : server_only).push_back(v);
+  }
+  if (kind == ElemKind::kObject) {
+    for (const auto& v : patch_order) {
+      if (!v.is_object() || !v.contains(key)) return NoMergeKey(v, key);
+    }
+  }
+  auto by = [&](const Json& order) {
+    return [&](const Json& l, const Json& r) { return IndexIn(order, l, key, kind) < IndexIn(order, r, key, kind); };
+  };
+  std::stable_sort(patch_items.begin(), patch_items.end(), by(patch_order));
+  std::stable_sort(server_only.begin(), server_only.end(), by(server_order));
+  Json out = Json::array();
+  size_t i = 0, j = 0;
+  while (i < server_only.size() || j < patch_items.size()) {
+    if (j >= patch_items.size()) {
+      out.push_back(std::move(server_only[i++]));
+    } else if (i >= server_only.size()) {
+      out.push_back(std::move(patch_items[j++]));
+    } else {
+      size_t li = IndexIn(server_order, server_only[i], key, kind);
+      size_t ri = IndexIn(server_order, patch_items[j], key, kind);
+      if (li != SIZE_MAX && ri != SIZE_MAX && li < ri) {
+        out.push_back(std::move(server_only[i++]));
+      } else {
+        out.push_back(std::move(patch_items[j++]));
+      }
+    }
+  }
+  return out;
+}
+
+struct StrategicMerger {
+  const MergeTypes& types;
+  TypePath tp;
+
+  std::string Where() const {
+    std::string s;
+    for (const auto& p : tp) s += (s.empty() || p == "[]" ? "" : ".") + p;
+    return s.empty() ? "<root>" : s;
+  }
+
+  Result<Json> MergeMap(Json original, Json patch) {
+    if (auto d = patch.find(kPatchDirective); d != patch.end()) {
+      if (*d == "replace") {
+        patch.erase(std::string(kPatchDirective));
+        return Clean(patch).value_or(Json::object());
+      }
+      if (*d == "delete") return Json::object();
+      return SmpFailure("unknown patch type: " + GoValue(*d) + " in map: " + GoValue(patch));
+    }
+    if (!original.is_object()) original = Json::object();
+
+    if (auto rk = patch.find(kRetainKeysDirective); rk != patch.end()) {
+      Json keys = *rk;
+      patch.erase(std::string(kRetainKeysDirective));
+      if (!keys.is_array()) return SmpBadRequest("invalid patch format of retainKeys");
+      std::set<std::string> keep;
+      for (const auto& k : keys) {
+        if (k.is_string()) keep.insert(k.get<std::string>());
+      }
+      for (auto it = patch.begin(); it != patch.end(); ++it) {
+        if (it->is_null() || StartsWith(it.key(), kDeleteFromPrimitiveListPrefix) ||
+            StartsWith(it.key(), kSetElementOrderPrefix)) {
+          continue;
+        }
+        if (!keep.count(it.key())) return SmpBadRequest("invalid patch format of retainKeys");
+      }
+      for (auto it = original.begin(); it != original.end();) {
+        it = keep.count(it.key()) ? std::next(it) : original.erase(it);
+      }
+    }
+
+    std::vector<std::string> orders;
+    for (auto it = patch.begin(); it != patch.end(); ++it) {
+      if (StartsWith(it.key(), kSetElementOrderPrefix)) orders.push_back(it.key());
+    }
+    for (const auto& key : orders) {
+      Status s = SetElementOrder(original, patch, key);
+      if (!s.ok()) return s;
+    }
+
+    for (auto it = patch.begin(); it != patch.end(); ++it) {
+      std::string key = it.key();
+      bool delete_list = false;
+      if (StartsWith(key, kDeleteFromPrimitiveListPrefix)) {
+        if (!DirectiveField(it.key(), kDeleteFromPrimitiveListPrefix, &key)) {
+          return SmpBadRequest("invalid patch format of primitive list");
+        }
+        delete_list = true;
+      } else if (StartsWith(key, "$")) {
+        continue;  // an unknown directive: dropped, as decoding into the typed object drops it
+      }
+      const Json& pv = *it;
+      if (pv.is_null()) {
+        original.erase(key);
+        continue;
+      }
+      auto cur = original.find(key);
+      if (cur == original.end() || GoType(*cur) != GoType(pv)) {
+        if (delete_list) continue;
+        if (auto v = Clean(DiscardNulls(pv))) {
+          original[key] = std::move(*v);
+        } else {
+          original.erase(key);
+        }
+        continue;
+      }
+      tp.push_back(key);
+      Result<Json> merged = Json();
+      if (pv.is_object()) {
+        merged = MergeMap(*cur, pv);
+      } else if (pv.is_array()) {
+        PatchStrategy st = types.StrategyAt(tp);
+        if (st.merge || delete_list) {
+          merged = MergeSlice(*cur, pv, st, delete_list);
+        } else {
+          merged = Clean(pv).value_or(Json::array());
+        }
+      } else if (!delete_list) {
+        merged = pv;
+      } else {
+        merged = *cur;
+      }
+      tp.pop_back();
+      if (!merged.ok()) return merged.status();
+      original[key] = std::move(*merged);
+    }
+    return original;
+  }
+
+  Result<Json> MergeSlice(const Json& original, const Json& patch, const PatchStrategy& st, bool delete_list) {
+    if (original.empty() && patch.empty()) return original;
+    auto kind = ElementKind(original, patch);
+    if (!kind.ok()) return kind.status();
+    const std::string& key = st.merge_key;
+    if (*kind != ElemKind::kObject) {
+      Json merged = Json::array();
+      if (delete_list) {
+        for (const auto& v : original) {
+          if (std::find(patch.begin(), patch.end(), v) == patch.end()) merged.push_back(v);
+        }
+        return merged;
+      }
+      for (const Json* list : {&original, &patch}) {
+        for (const auto& v : *list) {
+          if (std::find(merged.begin(), merged.end(), v) == merged.end()) merged.push_back(v);
+        }
+      }
+      return NormalizeOrder(merged, patch, original, "", *kind);
+    }
+    if (key.empty()) return SmpFailure("cannot merge lists without merge key for " + Where());
+
+    // Items carrying $patch: delete (by merge key), replace (the list becomes the patch's other
+    // items), merge (refused, as upstream).
+    Json live = original;
+    Json items = Json::array();
+    bool replace = false;
+    for (const auto& v : patch) {
+      auto d = v.find(kPatchDirective);
+      if (d == v.end()) {
+        items.push_back(v);
+      } else if (*d == "delete") {
+        auto k = v.find(key);
+        if (k == v.end()) return NoMergeKey(v, key);
+        Json kept = Json::array();
+        for (auto& e : live) {
+          if (!(e.is_object() && e.contains(key) && e[key] == *k)) kept.push_back(std::move(e));
+        }
+        live = std::move(kept);
+      } else if (*d == "replace") {
+        replace = true;
+      } else if (*d == "merge") {
+        return SmpFailure("merging lists cannot yet be specified in the patch");
+      } else {
+        return SmpFailure("unknown patch type: " + GoValue(*d) + " in map: " + GoValue(v));
+      }
+    }
+    if (replace) {
+      live = Json::array();
+      for (const auto& v : items) {
+        if (auto c = Clean(v)) live.push_back(std::move(*c));
+      }
+      items = Json::array();
+    }
+    Json merged = live;
+    tp.push_back("[]");
+    for (const auto& v : items) {
+      auto k = v.find(key);
+      if (k == v.end()) {
+        tp.pop_back();
+        return NoMergeKey(v, key);
+      }
+      auto found = std::find_if(merged.begin(), merged.end(),
+                                [&](const Json& e) { return e.is_object() && e.contains(key) && e[key] == *k; });
+      if (found != merged.end()) {
+        auto m = MergeMap(*found, v);
+        if (!m.ok()) {
+          tp.pop_back();
+          return m.status();
+        }
+        *found = std::move(*m);
+      } else if (auto c = Clean(v)) {
+        merged.push_back(std::move(*c));
+      }
+    }
+    tp.pop_back();
+    return NormalizeOrder(merged, items, live, key, ElemKind::kObject);
+  }
+
+  // $setElementOrder/<field>: merges the field's list (if the patch has one) and orders it.
+  Status SetElementOrder(Json& original, Json& patch, const std::string& directive) {
+    Json order = patch[directive];
+    patch.erase(directive);
+    if (!order.is_array()) return SmpFailure("expected a []interface {}, but received a " + GoType(order));
+    std::string field;
+    if (!DirectiveField(directive, kSetElementOrderPrefix, &field)) {
+      return SmpBadRequest("invalid patch format of setElementOrder list");
+    }
+    auto in_orig = original.find(field);
+    auto in_patch = patch.find(field);
+    bool has_orig = in_orig != original.end(), has_patch = in_patch != patch.end();
+    if (has_orig && !in_orig->is_array()) return SmpFailure("expected a []interface {}, but received a " + GoType(*in_orig));
+    if (has_patch && !in_patch->is_array()) return SmpFailure("expected a []interface {}, but received a " + GoType(*in_patch));
+    if (!has_orig && !has_patch) return Status::Ok();
+    const Json empty = Json::array();
+    const Json& orig_list = has_orig ? *in_orig : empty;
+    const Json& patch_list = has_patch ? *in_patch : empty;
+    tp.push_back(field);
+    PatchStrategy st = types.StrategyAt(tp);
+    const std::string& key = st.merge_key;
+
+    // The patch's items (deletions aside) must appear in the order list in the same order.
+    size_t pi = 0, oi = 0;
+    std::vector<const Json*> non_delete;
+    for (const auto& v : patch_list) {
+      if (!key.empty()) {
+        if (!v.is_object()) {
+          tp.pop_back();
+          return SmpFailure("expected a map[string]interface {}, but received a " + GoType(v));
+        }
+        if (v.value(std::string(kPatchDirective), Json()) == "delete") continue;
+      }
+      non_delete.push_back(&v);
+    }
+    while (pi < non_delete.size() && oi < order.size()) {
+      const Json& p = *non_delete[pi];
+      if (p.is_object() && p.contains(kPatchDirective)) {
+        ++pi;
+        continue;
+      }
+      bool equal;
+      if (key.empty()) {
+        equal = p == order[oi];
+      } else {
+        if (!p.contains(key)) {
+          tp.pop_back();
+          return NoMergeKey(p, key);
+        }
+        if (!order[oi].is_object() || !order[oi].contains(key)) {
+          tp.pop_back();
+          return NoMergeKey(order[oi], key);
+        }
+        equal = p[key] == order[oi][key];
+      }
+      if (equal) ++pi;
+      ++oi;
+    }
+    if (pi < non_delete.size() && oi >= order.size()) {
+      tp.pop_back();
+      return SmpFailure("The order in patch list:\n" + GoValue(patch_list) + "\n doesn't match " +
+                        std::string(kSetElementOrderPrefix) + " list:\n" + GoValue(order) + "\n");
+    }
+
+    Result<Json> merged = Json::array();
+    if (has_orig && !has_patch) {
+      merged = orig_list;
+    } else if (!has_orig) {
+      merged = Clean(patch_list).value_or(Json::array());
+    } else if (st.merge) {
+      merged = MergeSlice(orig_list, patch_list, st, false);
+    } else {
+      merged = Clean(patch_list).value_or(Json::array());
+    }
+    tp.pop_back();
+    if (!merged.ok()) return merged.status();
+    auto kind = ElementKind(orig_list, patch_list);
+    if (!kind.ok()) return kind.status();
+    if (*kind == ElemKind::kNone) {
+      original[field] = std::move(*merged);
+    } else {
+      auto ordered = NormalizeOrder(*merged, order, orig_list, key, *kind);
+      if (!ordered.ok()) return ordered.status();
+      original[field] = std::move(*ordered);
+    }
+    patch.erase(field);
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+Result<Json> ApplyStrategicMergePatch(const Json& target, const Json& patch, const MergeTypes& types) {
+  if (!patch.is_object()) {
+    return SmpBadRequest("json: cannot unmarshal " + std::string(patch.type_name()) +
+                         " into Go value of type map[string]interface {}");
+  }
+  StrategicMerger m{types, {}};
+  return m.MergeMap(target.is_object() ? target : Json::object(), patch);
 }
 
 Json FieldSetOf(const Json& config, const MergeTypes& types) {

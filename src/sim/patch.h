@@ -1,5 +1,16 @@
 // Patch application as the API server does it: JSON merge patch (RFC 7386), JSON patch (RFC 6902,
-// including `test`), and server-side apply with field ownership.
+// including `test`), strategic merge patch (built-in types), and server-side apply with field
+// ownership.
+//
+// Strategic merge patch (docs/sim.md) follows upstream's strategicpatch package as the API server
+// runs it: maps merge key by key (null deletes), lists merge by their field's strategy
+// (MergeTypes::StrategyAt: object items by their merge key, scalar items as a set; other lists are
+// replaced), and the directives `$patch: replace|delete` (in a map or as a list item; `merge` is
+// refused as upstream refuses it), `$deleteFromPrimitiveList/<field>`, `$setElementOrder/<field>`
+// (the order of the merged list: the patch's order, then the live order for items the patch does
+// not name) and `$retainKeys` (clears fields it does not list) are honoured. Errors carry
+// upstream's messages: 400 for malformed directives, 422 for lists of lists, 500 otherwise (a
+// list item without its merge key, an unknown `$patch` value), as the API server answers.
 //
 // Server-side apply (docs/sim.md): each manager's fields are kept in metadata.managedFields
 // (fieldsType FieldsV1, upstream's tree of "f:<field>", "k:{<keys>}" for items of map lists,
@@ -29,6 +40,9 @@ Json ApplyMergePatch(const Json& target, const Json& patch);
 
 // RFC 6902. Errors: 422 (reason Invalid) for failed operations, including a failed `test`.
 Result<Json> ApplyJsonPatch(const Json& target, const Json& ops);
+
+// Strategic merge patch of `patch` (an object) onto `target`, with the list strategies of `types`.
+Result<Json> ApplyStrategicMergePatch(const Json& target, const Json& patch, const MergeTypes& types);
 
 // The upstream FieldsV1 tree of what `config` sets ({"f:spec":{"f:replicas":{}}}): scalars, atomic
 // lists and empty objects are leaves; items of sets and map lists are members of their own.

@@ -463,10 +463,13 @@ class StoreImpl : public Store, public StoreReader {
     Json next;
     switch (type) {
       case PatchType::kMerge:
+        next = ApplyMergePatch(live, patch);
+        break;
       case PatchType::kStrategicMerge: {
-        Json p = patch;
-        if (type == PatchType::kStrategicMerge) StripDirectives(&p);
-        next = ApplyMergePatch(live, p);
+        MergeTypes types = MergeTypes::For(*info);
+        auto res = ApplyStrategicMergePatch(live, patch, types);
+        if (!res.ok()) return res.status();
+        next = std::move(*res);
         break;
       }
       case PatchType::kJson: {
@@ -592,10 +595,9 @@ class StoreImpl : public Store, public StoreReader {
                    "continue key is not valid: resourceVersion " + std::to_string(snapshot_rv) + " is in the future");
       }
       if (snapshot_rv > 0 && snapshot_rv < history_floor_) {
-        // As upstream once etcd compacted the revision: the client must start a new list.
-        return Err(Code::kExpired, 410, "Expired",
-                   "The provided continue parameter is too old to display a consistent list result. You can start "
-                   "a new list without the continue parameter.");
+        // As upstream once etcd compacted the revision: start a new list, or go on from the current
+        // state with InconsistentContinueToken (the Status's metadata.continue).
+        return Err(Code::kExpired, 410, "Expired", kInconsistentContinueMessage);
       }
     } else if (!o.resource_version.empty() && o.resource_version != "0") {
       char* end = nullptr;
@@ -947,25 +949,12 @@ class StoreImpl : public Store, public StoreReader {
     return j;
   }
 
-  static void StripDirectives(Json* j) {
-    if (j->is_object()) {
-      for (auto it = j->begin(); it != j->end();) {
-        if (it.key().rfind("$", 0) == 0 || it.key().rfind("$setElementOrder", 0) == 0) {
-          it = j->erase(it);
-        } else {
-          StripDirectives(&*it);
-          ++it;
-        }
-      }
-    } else if (j->is_array()) {
-      for (auto& e : *j) StripDirectives(&e);
-    }
-  }
-
   // A continue token: base64url of {"v":"sim/v1","k":<last key returned>,"rv":<the list's snapshot>}.
+  // Public for InconsistentContinueToken.
+ public:
   struct ContinueToken {
     std::string key;
-    int64_t rv = 0;  // 0: none (tokens from before snapshots were kept)
+    int64_t rv = 0;  // 0: none (tokens from before snapshots were kept); -1: the current state
   };
   static std::string EncodeContinue(const std::string& key, int64_t rv) {
     static const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -1014,7 +1003,8 @@ class StoreImpl : public Store, public StoreReader {
     ContinueToken out_tok;
     out_tok.key = j["k"].get<std::string>();
     if (j.contains("rv")) {
-      if (!j["rv"].is_number_integer() || j["rv"].get<int64_t>() < 0) {
+      // -1: an inconsistent continuation (InconsistentContinueToken) served from the current state.
+      if (!j["rv"].is_number_integer() || j["rv"].get<int64_t>() < -1) {
         return Err(Code::kInvalidArgument, 400, "BadRequest", "continue key is not valid: incorrect encoded start resourceVersion (version sim/v1)");
       }
       out_tok.rv = j["rv"].get<int64_t>();
@@ -1022,6 +1012,7 @@ class StoreImpl : public Store, public StoreReader {
     return out_tok;
   }
 
+ private:
   // ---- the write paths (mu_ held) ----
   Result<JsonPtr> CreateLocked(const GroupVersionResource& r, std::string_view ns_in, Json obj, const WriteOptions& o,
                                bool record_ownership = true) {
@@ -1719,6 +1710,19 @@ class StoreImpl : public Store, public StoreReader {
 };
 
 }  // namespace
+
+const char* const kInconsistentContinueMessage =
+    "The provided continue parameter is too old to display a consistent list result. You can start a new list "
+    "without the continue parameter, or use the continue token in this response to retrieve the remainder of the "
+    "results. Continuing with the provided token results in an inconsistent list - objects that were created, "
+    "modified, or deleted between the time the first chunk was returned and now may show up in the list.";
+
+std::string InconsistentContinueToken(std::string_view expired_token) {
+  auto tok = StoreImpl::DecodeContinue(std::string(expired_token));
+  if (!tok.ok()) return "";
+  return StoreImpl::EncodeContinue(tok->key, -1);
+}
+
 
 Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   auto s = std::make_unique<StoreImpl>(options);

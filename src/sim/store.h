@@ -188,6 +188,13 @@ struct ListResult {
   int64_t remaining_item_count = -1;  // -1 when unknown/not paged
 };
 
+// For the Status of a 410 on a list continued with `expired_token`: a token that continues after
+// the same object from the current state instead of the expired snapshot (as upstream's token
+// with resourceVersion -1; the list may then be inconsistent). "" when the token is not valid.
+std::string InconsistentContinueToken(std::string_view expired_token);
+// Upstream's message for that 410.
+extern const char* const kInconsistentContinueMessage;
+
 struct WatchOptions {
   std::string label_selector;
   std::string field_selector;
@@ -246,8 +253,8 @@ class Store {
   virtual Result<Json> UpdateStatus(const GroupVersionResource& r, std::string_view ns, Json obj,
                                     const WriteOptions& o = {}) = 0;
   // PATCH. subresource is "" or "status". Strategic merge on custom resources: 415; on built-ins it
-  // is applied as a merge patch (lists replaced, $patch directives ignored) — a documented
-  // approximation. Apply patches create a missing object and need o.field_manager.
+  // merges lists by upstream's patch strategies (ApplyStrategicMergePatch in patch.h). Apply
+  // patches create a missing object and need o.field_manager.
   virtual Result<Json> Patch(const GroupVersionResource& r, std::string_view ns, std::string_view name,
                              PatchType type, std::string_view body, std::string_view subresource,
                              const WriteOptions& o = {}) = 0;
@@ -256,6 +263,9 @@ class Store {
   // collected in the background (Background), before the owner goes (Foreground), or kept (Orphan).
   virtual Result<Json> Delete(const GroupVersionResource& r, std::string_view ns, std::string_view name,
                               const DeleteOptions& o = {}) = 0;
+  // A continue token whose snapshot has left the watch history answers 410 Expired with
+  // upstream's "inconsistent continue" message; the Status's metadata.continue must then carry
+  // InconsistentContinueToken(that token), which goes on from the current state.
   virtual Result<ListResult> List(const GroupVersionResource& r, std::string_view ns,
                                   const ListOptions& o = {}) const = 0;
   // POST pods/<name>/binding: sets spec.nodeName (409 if already bound) and the PodScheduled
