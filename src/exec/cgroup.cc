@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -160,16 +161,68 @@ Status ValidateName(const std::string& name) {
   return Status::Ok();
 }
 
-// Removes a directory, retrying briefly while the kernel finishes moving exiting tasks out.
-Status RmdirBounded(const std::string& dir) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// Naps between two looks at a group that is emptying: short at first (a killed process usually
+// exits within a millisecond or two), longer when it takes a while.
+class Backoff {
+ public:
+  void Nap() {
+    std::this_thread::sleep_for(nap_);
+    nap_ = std::min(nap_ * 2, std::chrono::microseconds(20000));
+  }
+
+ private:
+  std::chrono::microseconds nap_{500};
+};
+
+// Removes a directory, retrying while the kernel finishes moving exiting tasks out (EBUSY).
+Status RmdirBounded(const std::string& dir, SteadyTime until) {
+  Backoff backoff;
   for (;;) {
     if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return Status::Ok();
     int err = errno;
-    if (err != EBUSY || std::chrono::steady_clock::now() > deadline)
-      return Status(Code::kInternal, ErrnoText("rmdir " + dir + " (processes still in the group?)", err));
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (err != EBUSY || std::chrono::steady_clock::now() > until) {
+      std::string left;
+      if (auto t = ReadTextFile(dir + "/cgroup.procs"); t.ok())
+        for (pid_t p : ParsePidList(*t)) left += (left.empty() ? "" : " ") + std::to_string(p);
+      return Status(Code::kInternal, ErrnoText("rmdir " + dir + (left.empty() ? "" : " (pids still in it: " + left + ")"),
+                                               err));
+    }
+    backoff.Nap();
   }
+}
+
+Status RmdirBounded(const std::string& dir) { return RmdirBounded(dir, std::chrono::steady_clock::now() + std::chrono::seconds(2)); }
+
+// SIGKILL to every process listed in each directory's cgroup.procs until none lists one, then
+// rmdir of each, all by `until`. A directory that is already gone counts as empty.
+Status KillEmptyAndRemove(const std::string& name, const std::vector<std::string>& dirs, SteadyTime until,
+                          const std::function<void()>& kill_fast) {
+  Backoff backoff;
+  for (;;) {
+    if (kill_fast) kill_fast();
+    std::string busy_dir, left;
+    for (const auto& d : dirs) {
+      auto t = ReadTextFile(d + "/cgroup.procs");
+      if (!t.ok()) continue;  // removed already (or never created in this hierarchy)
+      for (pid_t p : ParsePidList(*t)) {
+        ::kill(p, SIGKILL);
+        if (busy_dir.empty()) busy_dir = d;
+        if (busy_dir == d) left += (left.empty() ? "" : " ") + std::to_string(p);
+      }
+    }
+    if (busy_dir.empty()) break;
+    if (std::chrono::steady_clock::now() > until)
+      return Status(Code::kInternal, "cgroup " + name + ": processes still in " + busy_dir + " after SIGKILL: " + left);
+    backoff.Nap();
+  }
+  Status first;
+  for (const auto& d : dirs) {
+    Status s = RmdirBounded(d, until);
+    if (!s.ok() && first.ok()) first = Status(s.code(), "cgroup " + name + ": " + s.message());
+  }
+  return first;
 }
 
 // Where each version keeps the memory figures CgroupStats carries: the files and memory.stat keys
@@ -216,6 +269,27 @@ Status KillPids(Cgroup* cg, int sig) {
   }
   return Status::Ok();
 }
+
+}  // namespace
+
+Status Cgroup::KillAndRemove(std::chrono::milliseconds deadline) {
+  const SteadyTime until = std::chrono::steady_clock::now() + deadline;
+  Backoff backoff;
+  for (;;) {
+    KillAll(SIGKILL);
+    auto pids = Pids();
+    if (!pids.ok() || pids->empty()) break;
+    if (std::chrono::steady_clock::now() > until) {
+      std::string left;
+      for (pid_t p : *pids) left += (left.empty() ? "" : " ") + std::to_string(p);
+      return Status(Code::kInternal, "cgroup " + name() + ": processes still in it after SIGKILL: " + left);
+    }
+    backoff.Nap();
+  }
+  return Destroy();
+}
+
+namespace {
 
 // ---------------------------------------------------------------- v1
 
@@ -386,6 +460,16 @@ class CgroupV1 : public Cgroup {
       if (!s.ok() && first.ok()) first = s;
     }
     return first;
+  }
+
+  // Every hierarchy is looked at, not only the memory one Pids() reads: a process left in any of
+  // them keeps that directory busy.
+  Status KillAndRemove(std::chrono::milliseconds deadline) override {
+    std::vector<std::string> dirs;
+    std::set<std::string> seen;
+    for (const auto& [c, d] : dirs_)
+      if (seen.insert(d).second) dirs.push_back(d);
+    return KillEmptyAndRemove(name_, dirs, std::chrono::steady_clock::now() + deadline, nullptr);
   }
 
  private:
@@ -565,6 +649,16 @@ class CgroupV2 : public Cgroup {
 
   std::vector<std::string> ProcsFiles() const override { return {dir_ + "/cgroup.procs"}; }
   Status Destroy() override { return RmdirBounded(dir_); }
+
+  // cgroup.kill (Linux 5.14) kills the whole subtree at once, including processes forking
+  // meanwhile; the per-pid kills of KillEmptyAndRemove cover older kernels.
+  Status KillAndRemove(std::chrono::milliseconds deadline) override {
+    const bool has_kill = PathExists(dir_ + "/cgroup.kill");
+    auto kill_all = [&] {
+      if (has_kill) WriteTextFile(dir_ + "/cgroup.kill", "1");
+    };
+    return KillEmptyAndRemove(name_, {dir_}, std::chrono::steady_clock::now() + deadline, kill_all);
+  }
 
  private:
   std::string name_;

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -90,6 +91,11 @@ class Cgroup {
   virtual std::vector<std::string> ProcsFiles() const = 0;
   // Removes the group's directories. Fails with a clear message while processes remain.
   virtual Status Destroy() = 0;
+  // Ends the group for good: SIGKILL to every process in it, in every hierarchy (cgroup.kill on
+  // v2), a wait until no hierarchy lists one (a killed process leaves its groups only once it has
+  // finished exiting), then rmdir in every hierarchy, retrying while the kernel still calls one
+  // busy. All bounded by `deadline`; the error names the hierarchy and the pids still there.
+  virtual Status KillAndRemove(std::chrono::milliseconds deadline);
 };
 
 struct CgroupOptions {

@@ -12,6 +12,12 @@
 
 namespace prescient::exec {
 
+namespace {
+// How long a finished run's group may take to empty after SIGKILL (processes tearing down large
+// address spaces or a sandbox's mounts on a loaded machine) before its removal is an error.
+constexpr std::chrono::milliseconds kGroupRemovalDeadline{10000};
+}  // namespace
+
 Executor::Executor(CgroupManager* cgroups, ProcessLauncher* launcher, ProcFs* proc, Clock* clock)
     : cgroups_(cgroups), launcher_(launcher), proc_(proc), clock_(clock) {}
 
@@ -20,8 +26,8 @@ Result<UsageReport> Executor::Run(const ExecutionRequest& req, const ExecutionHo
   if (!created.ok()) return created.status();
   std::unique_ptr<Cgroup> cg = std::move(created).value();
   auto cleanup_group = [&](Status cause) -> Status {
-    cg->KillAll(SIGKILL);
-    if (!req.keep_cgroup) cg->Destroy();
+    if (req.keep_cgroup) cg->KillAll(SIGKILL);
+    else cg->KillAndRemove(kGroupRemovalDeadline);
     return cause;
   };
   if (Status s = cg->SetLimits(req.limits); !s.ok())
@@ -86,8 +92,11 @@ Result<UsageReport> Executor::Run(const ExecutionRequest& req, const ExecutionHo
   report.output_bytes = proc->OutputBytes();
   report.output_tail = proc->Tail();
   proc.reset();
+  // The run ended (its main process exited early, or was stopped): whatever of it is still exiting
+  // leaves its groups now, and only then can they be removed, in every hierarchy.
   if (!req.keep_cgroup)
-    if (Status s = cg->Destroy(); !s.ok()) return Status(s.code(), "run finished but " + s.message());
+    if (Status s = cg->KillAndRemove(kGroupRemovalDeadline); !s.ok())
+      return Status(s.code(), "run finished but its cgroup could not be removed: " + s.message());
   return report;
 }
 

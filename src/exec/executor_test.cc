@@ -8,10 +8,13 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <atomic>
 #include <iostream>
 #include <cstdlib>
@@ -291,6 +294,31 @@ TEST_F(ExecutorTest, ShadowRunLeavesNoFileBehindAndHasNoNetwork) {
   EXPECT_GE(r->sample_count, 1);
 }
 
+// A command that ends before the shadow budget is a successful shadow with a shorter curve, and its
+// throw-away group is gone afterwards in every hierarchy (issue 5: "rmdir .../shadow-<uid>-1:
+// Device or resource busy" on cgroup v1 when the command exited early).
+TEST_F(ExecutorTest, ShadowOfACommandThatExitsEarlySucceedsAndRemovesItsGroup) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"shadow-true", "true"},
+      {"shadow-bg", "sleep 0.1 & exit 0"},  // a descendant outlives the main process
+      {"shadow-exit3", "exit 3"},
+      {"shadow-forker", "(while :; do sleep 1 & done) & sleep 0.05; exit 0"},  // still forking at the end
+  };
+  for (const auto& [name, command] : cases) {
+    SCOPED_TRACE(command);
+    auto req = Request(name, command);
+    req.limits.memory_bytes = 128LL << 20;
+    req.limits.cpu_cores = 0.5;
+    auto r = executor_->Shadow(req, milliseconds(5000), Sandbox{}, dir_);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_FALSE(r->timed_out);
+    ASSERT_TRUE(r->exit.has_value());
+    EXPECT_EQ(r->exit->ShellStatus(), std::string(name) == "shadow-exit3" ? 3 : 0);
+    EXPECT_EQ(cgroups_->Open(parent_ + "/" + name).status().code(), Code::kNotFound);
+    EXPECT_TRUE(fs::is_empty(dir_)) << "scratch directories left in " << dir_;
+  }
+}
+
 TEST_F(ExecutorTest, ShadowWithNetworkAllowedCanConnect) {
   Listener server;
   auto req = Request("shadow-net", Python() + " -c \"import socket; socket.create_connection(('127.0.0.1', " +
@@ -331,6 +359,46 @@ TEST_F(ExecutorTest, FindsGroupsLeftBehindForCrashRecovery) {
   EXPECT_EQ(e.signal, SIGKILL);
   EXPECT_TRUE((*found)->Destroy().ok());
   EXPECT_EQ(cgroups_->Open(parent_ + "/orphan").status().code(), Code::kNotFound);
+}
+
+// A group is removed only once nothing is left in it in any hierarchy. On v1 each controller has its
+// own directory; a process left in one of them (here only in cpu, not in memory, which Pids() reads)
+// kept that directory busy: KillAll missed it and rmdir failed with EBUSY.
+TEST_F(ExecutorTest, KillAndRemoveEmptiesEveryHierarchyFirst) {
+  auto cg = cgroups_->Create(parent_ + "/leftover");
+  ASSERT_TRUE(cg.ok()) << cg.status().ToString();
+  std::vector<std::string> files = (*cg)->ProcsFiles();
+  if (cgroups_->version() == CgroupVersion::kV1) {
+    auto cpu = std::find_if(files.begin(), files.end(), [](const std::string& f) { return f.find("/cpu/") != std::string::npos; });
+    ASSERT_NE(cpu, files.end()) << "no cpu hierarchy among the group's directories";
+    files = {*cpu};
+  }
+  ProcessSpec spec;
+  spec.argv = {"sleep", "30"};
+  spec.env = {kPath};
+  spec.cgroup_procs_files = files;
+  auto p = launcher_->Start(spec);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  if (cgroups_->version() == CgroupVersion::kV1) {
+    auto listed = (*cg)->Pids();
+    ASSERT_TRUE(listed.ok());
+    EXPECT_TRUE(listed->empty()) << "the process should be in the cpu hierarchy only";
+  }
+  Status removed = (*cg)->KillAndRemove(std::chrono::seconds(10));
+  EXPECT_TRUE(removed.ok()) << removed.ToString();
+  EXPECT_EQ(cgroups_->Open(parent_ + "/leftover").status().code(), Code::kNotFound);
+  for (const auto& f : (*cg)->ProcsFiles()) EXPECT_FALSE(fs::exists(fs::path(f).parent_path())) << f;
+  ExitInfo e;
+  ASSERT_TRUE((*p)->Wait(milliseconds(10000), &e));
+  EXPECT_EQ(e.signal, SIGKILL);
+}
+
+// Removing a group that is already gone is not an error (a retried cleanup).
+TEST_F(ExecutorTest, KillAndRemoveOfAGroupAlreadyGoneSucceeds) {
+  auto cg = cgroups_->Create(parent_ + "/gone");
+  ASSERT_TRUE(cg.ok()) << cg.status().ToString();
+  ASSERT_TRUE((*cg)->Destroy().ok());
+  EXPECT_TRUE((*cg)->KillAndRemove(std::chrono::seconds(1)).ok());
 }
 
 // The agent's warm start: a child joins a spare group ahead of time; the spare is renamed into
@@ -458,6 +526,52 @@ TEST_F(ExecutorTest, ExecFailureIsAnErrorAndLeavesNoGroup) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kNotFound);
   EXPECT_FALSE(cgroups_->Open(parent_ + "/noexec").ok());
+}
+
+// On cgroup v2 the launcher creates the child inside its group (clone3 CLONE_INTO_CGROUP): it never
+// runs outside it. This machine's v2 hierarchy (/sys/fs/cgroup/unified) has no cpu or memory
+// controllers, but a group there still shows where the child was born.
+TEST(CloneIntoCgroup, ChildIsBornInItsV2Group) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to create a cgroup";
+  std::string root;
+  for (const char* cand : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
+    struct statfs sf;
+    if (::statfs(cand, &sf) == 0 && sf.f_type == 0x63677270 /* CGROUP2_SUPER_MAGIC */) {
+      root = cand;
+      break;
+    }
+  }
+  if (root.empty()) GTEST_SKIP() << "no cgroup2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified";
+  struct utsname u;
+  int major = 0, minor = 0;
+  ASSERT_EQ(::uname(&u), 0);
+  ASSERT_TRUE(ParseKernelRelease(u.release, &major, &minor)) << u.release;
+  if (major < 5 || (major == 5 && minor < 7)) GTEST_SKIP() << "Linux " << u.release << " has no CLONE_INTO_CGROUP";
+
+  const std::string name = "prescient-clone3-test-" + std::to_string(::getpid());
+  const std::string dir = root + "/" + name;
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0) << dir << ": " << std::strerror(errno);
+  auto launcher = NewRealProcessLauncher();
+  ProcessSpec spec;
+  spec.argv = {"/bin/cat", "/proc/self/cgroup"};
+  spec.cgroup_procs_files = {dir + "/cgroup.procs"};
+  auto p = launcher->Start(spec);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ((*p)->cgroup_entry(), CgroupEntry::kBornInGroup) << CgroupEntryName((*p)->cgroup_entry());
+  ExitInfo e;
+  ASSERT_TRUE((*p)->Wait(milliseconds(10000), &e));
+  (*p)->FinishOutput();
+  EXPECT_EQ(e.exit_code, 0);
+  std::string v2_line;
+  for (const auto& [ctrl, path] : ParseProcCgroup((*p)->Tail()))
+    if (ctrl.empty()) v2_line = path;
+  EXPECT_EQ(v2_line, "/" + name) << (*p)->Tail();
+  p->reset();
+  // The group empties once the child is reaped (bounded wait, no sleep on success).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (::rmdir(dir.c_str()) != 0 && errno == EBUSY && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(5));
+  EXPECT_FALSE(fs::exists(dir)) << dir << " could not be removed";
 }
 
 }  // namespace

@@ -8,7 +8,9 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -107,6 +109,42 @@ Result<std::string> ResolveExecutable(const std::string& name, const std::vector
     if (::stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(cand.c_str(), X_OK) == 0) return cand;
   }
   return NotFoundError("program \"" + name + "\" not found in PATH=" + path);
+}
+
+// ---------------------------------------------------------------- how the child enters its cgroup
+
+const char* CgroupEntryName(CgroupEntry e) {
+  switch (e) {
+    case CgroupEntry::kNone: return "none";
+    case CgroupEntry::kBornInGroup: return "clone3 into the cgroup";
+    case CgroupEntry::kJoinedAfterFork: return "joined after fork";
+  }
+  return "unknown";
+}
+
+CgroupEntry ChooseCgroupEntry(const CgroupEntryFacts& f) {
+  if (f.procs_files == 0) return CgroupEntry::kNone;
+  // v1 has one group per hierarchy; CLONE_INTO_CGROUP takes one cgroup2 directory.
+  if (f.procs_files != 1 || !f.on_cgroup2) return CgroupEntry::kJoinedAfterFork;
+  bool known = f.kernel_major > 0;
+  if (known && (f.kernel_major < 5 || (f.kernel_major == 5 && f.kernel_minor < 7))) return CgroupEntry::kJoinedAfterFork;
+  if (f.clone3_unsupported) return CgroupEntry::kJoinedAfterFork;
+  return CgroupEntry::kBornInGroup;
+}
+
+bool Clone3FallsBack(int err) { return err == ENOSYS || err == EINVAL || err == E2BIG; }
+
+bool ParseKernelRelease(const std::string& release, int* major, int* minor) {
+  const char* s = release.c_str();
+  char* end = nullptr;
+  long ma = std::strtol(s, &end, 10);
+  if (end == s || *end != '.' || ma <= 0) return false;
+  const char* m = end + 1;
+  long mi = std::strtol(m, &end, 10);
+  if (end == m || mi < 0) return false;
+  *major = static_cast<int>(ma);
+  *minor = static_cast<int>(mi);
+  return true;
 }
 
 // ---------------------------------------------------------------- the child side
@@ -263,18 +301,86 @@ void PrepareChild(const std::vector<std::string>& procs_files, int errfd) {
   }
   if (!p.working_dir.empty() && ::chdir(p.working_dir.c_str()) != 0) ChildFail(errfd, kStepChdir);
   if (p.set_ids) {
-    if (::setgroups(p.groups.size(), p.groups.data()) != 0) ChildFail(errfd, kStepSetgroups);
-    if (::setgid(p.gid) != 0) ChildFail(errfd, kStepSetgid);
-    if (::setuid(p.uid) != 0) ChildFail(errfd, kStepSetuid);
+    // Raw system calls: glibc's wrappers broadcast the change to every thread it believes the
+    // process has, and a child made by a raw clone3 still carries the parent's thread list (and
+    // possibly its locks). The child is single-threaded; the system call changes exactly it.
+    if (::syscall(SYS_setgroups, p.groups.size(), p.groups.data()) != 0) ChildFail(errfd, kStepSetgroups);
+    if (::syscall(SYS_setgid, p.gid) != 0) ChildFail(errfd, kStepSetgid);
+    if (::syscall(SYS_setuid, p.uid) != 0) ChildFail(errfd, kStepSetuid);
   }
   if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) ChildFail(errfd, kStepDup);
   ::execve(p.exe.c_str(), p.argv.data(), p.envp.data());
   ChildFail(errfd, kStepExec);
 }
 
-[[noreturn]] void RunChild(const ChildPlan& p, int errfd, int in_fd, int out_fd, int err_fd) {
-  PrepareChild(p.procs_files, errfd);
+// born_in_group: the child was created inside its (single) cgroup and must not join again.
+[[noreturn]] void RunChild(const ChildPlan& p, bool born_in_group, int errfd, int in_fd, int out_fd, int err_fd) {
+  static const std::vector<std::string> kNoFiles;
+  PrepareChild(born_in_group ? kNoFiles : p.procs_files, errfd);
   RunPreparedChild(p, errfd, in_fd, out_fd, err_fd);
+}
+
+// ---------------------------------------------------------------- clone3 into a cgroup
+
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;  // CLONE_INTO_CGROUP (Linux 5.7)
+constexpr uint64_t kClonePidfd = 0x1000;               // CLONE_PIDFD (Linux 5.2)
+
+// struct clone_args up to the cgroup field (CLONE_ARGS_SIZE_VER2), declared here because
+// <linux/sched.h> clashes with <sched.h> on some glibc versions.
+struct CloneArgs {
+  uint64_t flags;
+  uint64_t pidfd;
+  uint64_t child_tid;
+  uint64_t parent_tid;
+  uint64_t exit_signal;
+  uint64_t stack;
+  uint64_t stack_size;
+  uint64_t tls;
+  uint64_t set_tid;
+  uint64_t set_tid_size;
+  uint64_t cgroup;
+};
+static_assert(sizeof(CloneArgs) == 88, "clone_args v2 is 88 bytes");
+
+// Set once clone3(CLONE_INTO_CGROUP) failed with a fallback errno: later starts fork directly.
+std::atomic<bool> g_clone3_unsupported{false};
+
+// Fork-like clone3 (own copy of memory, SIGCHLD on exit) whose child starts in the cgroup of
+// `cgroup_fd`. Returns the pid (0 in the child) and the child's pidfd, or -1 with errno.
+pid_t Clone3IntoCgroup(int cgroup_fd, int* pidfd) {
+  CloneArgs args{};
+  int fd = -1;
+  args.flags = kCloneIntoCgroup | kClonePidfd;
+  args.pidfd = reinterpret_cast<uint64_t>(&fd);
+  args.exit_signal = SIGCHLD;
+  args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  long r = ::syscall(SYS_clone3, &args, sizeof args);
+  if (r > 0) *pidfd = fd;
+  return static_cast<pid_t>(r);
+}
+
+// The facts ChooseCgroupEntry needs about this machine and these groups.
+CgroupEntryFacts EntryFacts(const std::vector<std::string>& procs_files) {
+  static const std::pair<int, int> kernel = [] {
+    struct utsname u;
+    int ma = 0, mi = 0;
+    if (::uname(&u) != 0 || !ParseKernelRelease(u.release, &ma, &mi)) return std::make_pair(0, 0);
+    return std::make_pair(ma, mi);
+  }();
+  CgroupEntryFacts f;
+  f.procs_files = procs_files.size();
+  f.kernel_major = kernel.first;
+  f.kernel_minor = kernel.second;
+  f.clone3_unsupported = g_clone3_unsupported.load();
+  if (procs_files.size() == 1) {
+    struct statfs sf;
+    std::string dir = procs_files[0].substr(0, procs_files[0].rfind('/'));
+    f.on_cgroup2 = ::statfs(dir.c_str(), &sf) == 0 && sf.f_type == 0x63677270;  // CGROUP2_SUPER_MAGIC
+  }
+  return f;
 }
 
 // ---------------------------------------------------------------- plan encoding (prestarted children)
@@ -437,6 +543,8 @@ class RealProcess : public Process {
     return tail_.Contents();
   }
   uint64_t OutputBytes() const override { return output_bytes_.load(); }
+  CgroupEntry cgroup_entry() const override { return entry_; }
+  void set_cgroup_entry(CgroupEntry e) { entry_ = e; }
 
   void FinishOutput() override {
     stop_reader_ = true;
@@ -514,6 +622,7 @@ class RealProcess : public Process {
   bool reaped_ = false;
   ExitInfo exit_;
   int64_t fork_rss_ = 0;
+  CgroupEntry entry_ = CgroupEntry::kNone;
 };
 
 // This process's resident set size (from /proc/self/statm), 0 when unreadable.
@@ -542,6 +651,8 @@ class RealPrestarted : public PrestartedChild {
     }
   }
   pid_t pid() const override { return pid_; }
+  CgroupEntry entry() const { return entry_; }
+  void set_entry(CgroupEntry e) { entry_ = e; }
   // Hands the fds and the pid over to the caller (who then owns the child).
   void Release(pid_t* pid, int* plan_fd, int* err_fd, int* out_fd, int* errout_fd, int64_t* fork_rss) {
     *pid = pid_;
@@ -558,6 +669,7 @@ class RealPrestarted : public PrestartedChild {
   pid_t pid_;
   int plan_fd_, err_fd_, out_fd_, errout_fd_;
   int64_t fork_rss_;
+  CgroupEntry entry_ = CgroupEntry::kNone;
 };
 
 // Reads the child's error report: OK once exec succeeded (the CLOEXEC pipe closed without data).
@@ -606,24 +718,50 @@ class RealLauncher : public ProcessLauncher {
       return s;
     }
 
+    CgroupEntry entry = ChooseCgroupEntry(EntryFacts(p.procs_files));
+    std::string cgroup_dir;
+    int cgroup_fd = -1;
+    if (entry == CgroupEntry::kBornInGroup) {
+      cgroup_dir = p.procs_files[0].substr(0, p.procs_files[0].rfind('/'));
+      cgroup_fd = ::open(cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      // Cannot open it: the join after fork reports why (it writes into the same directory).
+      if (cgroup_fd < 0) entry = CgroupEntry::kJoinedAfterFork;
+    }
     const int64_t fork_rss = OwnRssBytes();
-    pid_t pid = ::fork();
+    pid_t pid = -1;
+    int pidfd = -1;
+    if (entry == CgroupEntry::kBornInGroup) {
+      pid = Clone3IntoCgroup(cgroup_fd, &pidfd);
+      if (pid < 0 && Clone3FallsBack(errno)) {
+        g_clone3_unsupported = true;
+        entry = CgroupEntry::kJoinedAfterFork;
+      } else if (pid < 0) {
+        int err = errno;
+        for (int fd : {cgroup_fd, devnull, outp[0], outp[1], errp[0], errp[1], ep[0], ep[1]}) ::close(fd);
+        return InternalError(ErrnoText("starting " + p.exe + ": clone3 into cgroup " + cgroup_dir, err));
+      }
+    }
+    if (entry != CgroupEntry::kBornInGroup) pid = ::fork();
     if (pid < 0) {
       int err = errno;
-      for (int fd : {devnull, outp[0], outp[1], errp[0], errp[1], ep[0], ep[1]}) ::close(fd);
+      for (int fd : {cgroup_fd, devnull, outp[0], outp[1], errp[0], errp[1], ep[0], ep[1]})
+        if (fd >= 0) ::close(fd);
       return InternalError(ErrnoText("fork", err));
     }
-    if (pid == 0) RunChild(p, ep[1], devnull, outp[1], errp[1]);
+    if (pid == 0) RunChild(p, entry == CgroupEntry::kBornInGroup, ep[1], devnull, outp[1], errp[1]);
 
-    for (int fd : {devnull, outp[1], errp[1], ep[1]}) ::close(fd);
+    for (int fd : {cgroup_fd, devnull, outp[1], errp[1], ep[1]})
+      if (fd >= 0) ::close(fd);
     if (Status s = AwaitExec(pid, ep[0], p.exe, spec.working_dir); !s.ok()) {
+      if (pidfd >= 0) ::close(pidfd);
       ::close(outp[0]);
       ::close(errp[0]);
       return s;
     }
-    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    return std::unique_ptr<Process>(
-        new RealProcess(pid, pidfd, outp[0], errp[0], std::move(log), spec.tail_bytes, fork_rss));
+    if (pidfd < 0) pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    auto proc = std::make_unique<RealProcess>(pid, pidfd, outp[0], errp[0], std::move(log), spec.tail_bytes, fork_rss);
+    proc->set_cgroup_entry(entry);
+    return std::unique_ptr<Process>(std::move(proc));
   }
 
   Result<std::unique_ptr<PrestartedChild>> Prestart(const std::vector<std::string>& procs_files) override {
@@ -679,6 +817,7 @@ class RealLauncher : public ProcessLauncher {
     } while (n < 0 && errno == EINTR);
     ::close(readyp[0]);
     auto child = std::make_unique<RealPrestarted>(pid, planp[1], ep[0], outp[0], errp[0], fork_rss);
+    child->set_entry(procs_files.empty() ? CgroupEntry::kNone : CgroupEntry::kJoinedAfterFork);
     if (n != 1) {
       // It failed before joining (or while): its error report is on the exec-error pipe.
       pid_t p;
@@ -708,6 +847,7 @@ class RealLauncher : public ProcessLauncher {
     pid_t pid;
     int plan_fd, ep_read, out_fd, err_fd;
     int64_t fork_rss;
+    const CgroupEntry entry = pre->entry();
     pre->Release(&pid, &plan_fd, &ep_read, &out_fd, &err_fd, &fork_rss);
     std::string data = EncodePlan(p);
     size_t off = 0;
@@ -734,8 +874,9 @@ class RealLauncher : public ProcessLauncher {
       return s;
     }
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    return std::unique_ptr<Process>(
-        new RealProcess(pid, pidfd, out_fd, err_fd, std::move(log), spec.tail_bytes, fork_rss));
+    auto proc = std::make_unique<RealProcess>(pid, pidfd, out_fd, err_fd, std::move(log), spec.tail_bytes, fork_rss);
+    proc->set_cgroup_entry(entry);
+    return std::unique_ptr<Process>(std::move(proc));
   }
 
  private:

@@ -1,7 +1,9 @@
 // Starting a command: fork/exec of `/bin/sh -c COMMAND` or an argv, with its environment, working
-// directory and optionally an unprivileged uid/gid, in its own session and process group. The
-// child joins its cgroup between fork and exec (it writes its own pid to cgroup.procs before
-// exec, so no byte of its resource use escapes accounting). Standard output and error go to a
+// directory and optionally an unprivileged uid/gid, in its own session and process group. On cgroup
+// v2 (Linux >= 5.7) the child is born in its cgroup (clone3 with CLONE_INTO_CGROUP), so it never
+// runs an instruction outside its limits; on cgroup v1, or where the kernel lacks clone3 or the
+// flag, it joins between fork and exec (it writes its own pid to cgroup.procs before exec, so no
+// byte of the command's resource use escapes accounting). Standard output and error go to a
 // size-rotated log file and an in-memory tail. An optional Sandbox puts the child in a private
 // mount namespace with an overlay over / (and over the working directory when it is another
 // filesystem) so its writes vanish, and without network unless allowed (shadow execution).
@@ -71,6 +73,32 @@ struct ExitInfo {
   int ShellStatus() const { return exited ? exit_code : 128 + signal; }
 };
 
+// How a child entered its cgroup.
+enum class CgroupEntry {
+  kNone,             // the spec named no cgroup
+  kBornInGroup,      // clone3(CLONE_INTO_CGROUP): created inside the group (cgroup v2, Linux >= 5.7)
+  kJoinedAfterFork,  // forked, then wrote its pid to each cgroup.procs before exec (v1, older kernels)
+};
+const char* CgroupEntryName(CgroupEntry e);
+
+// What decides how a child enters its cgroup; all of it is known before forking.
+struct CgroupEntryFacts {
+  size_t procs_files = 0;      // the spec's cgroup.procs files (v1: one per hierarchy)
+  bool on_cgroup2 = false;     // the single group directory is on a cgroup2 filesystem
+  int kernel_major = 0;        // from uname's release; 0 when unknown (then clone3 is tried)
+  int kernel_minor = 0;
+  bool clone3_unsupported = false;  // an earlier clone3(CLONE_INTO_CGROUP) here failed with a fallback errno
+};
+// Born in the group when there is exactly one group, on cgroup v2, on a kernel that may have
+// CLONE_INTO_CGROUP (>= 5.7 or unknown) not already found lacking it; else fork and join.
+CgroupEntry ChooseCgroupEntry(const CgroupEntryFacts& facts);
+// True for the errors of clone3(CLONE_INTO_CGROUP) that mean "not available on this kernel"
+// (ENOSYS: no clone3; EINVAL: unknown flag; E2BIG: larger clone_args than the kernel knows): the
+// launcher then forks and joins instead. Any other error is the launch's failure.
+bool Clone3FallsBack(int err);
+// "6.18.44-fc-v857" -> 6, 18. False when the release does not start with "MAJOR.MINOR".
+bool ParseKernelRelease(const std::string& release, int* major, int* minor);
+
 class Process {
  public:
   virtual ~Process() = default;
@@ -84,6 +112,8 @@ class Process {
   virtual std::string Tail() const = 0;
   // Total bytes of output seen.
   virtual uint64_t OutputBytes() const = 0;
+  // How the child entered its cgroup (for logs and tests).
+  virtual CgroupEntry cgroup_entry() const { return CgroupEntry::kNone; }
   // Stops capturing output (after the child and its group ended; pipes held open by escaped
   // descendants would otherwise keep the reader alive) and flushes the log file.
   virtual void FinishOutput() = 0;
@@ -104,11 +134,13 @@ class ProcessLauncher {
  public:
   virtual ~ProcessLauncher() = default;
   // Starts the process. Errors name the step that failed in the child (cgroup join, sandbox
-  // mount, chdir, setuid, exec) and its errno.
+  // mount, chdir, setuid, exec) and its errno. The child is born in its cgroup where
+  // ChooseCgroupEntry says so (falling back to fork and join when clone3 turns out unsupported).
   virtual Result<std::unique_ptr<Process>> Start(const ProcessSpec& spec) = 0;
   // Forks a child that joins `cgroup_procs_files` now and waits. The calling process must be
   // single-threaded (the child decodes its instructions with the allocator); Unsupported
-  // otherwise.
+  // otherwise. Always fork and join: the child runs the launcher's code, not the command, until it
+  // is told what to run, and by then it is in its groups.
   virtual Result<std::unique_ptr<PrestartedChild>> Prestart(const std::vector<std::string>& cgroup_procs_files) {
     (void)cgroup_procs_files;
     return Status(Code::kUnsupported, "this launcher cannot prestart children");

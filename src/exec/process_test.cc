@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -184,6 +185,69 @@ TEST(RealLauncher, RunsAsAnUnprivilegedUser) {
   ASSERT_TRUE((*p)->Wait(milliseconds(10000), &e));
   (*p)->FinishOutput();
   EXPECT_EQ((*p)->Tail(), "65534\n65534\n65534\n");
+}
+
+// How a child enters its cgroup, decided before forking: born in it (clone3 CLONE_INTO_CGROUP) only
+// for one cgroup v2 group on a kernel that may have the flag.
+TEST(CgroupEntryDecision, Table) {
+  struct Case {
+    const char* what;
+    CgroupEntryFacts facts;
+    CgroupEntry want;
+  };
+  const Case cases[] = {
+      {"no cgroup", {0, false, 6, 1, false}, CgroupEntry::kNone},
+      {"v2 on 6.1", {1, true, 6, 1, false}, CgroupEntry::kBornInGroup},
+      {"v2 on 5.7 exactly", {1, true, 5, 7, false}, CgroupEntry::kBornInGroup},
+      {"v2 on 5.6: no CLONE_INTO_CGROUP", {1, true, 5, 6, false}, CgroupEntry::kJoinedAfterFork},
+      {"v2 on 4.19: no clone3", {1, true, 4, 19, false}, CgroupEntry::kJoinedAfterFork},
+      {"v2, kernel unknown: try, errno decides", {1, true, 0, 0, false}, CgroupEntry::kBornInGroup},
+      {"v2 after clone3 failed with a fallback errno", {1, true, 6, 1, true}, CgroupEntry::kJoinedAfterFork},
+      {"v1: one group per hierarchy", {4, false, 6, 1, false}, CgroupEntry::kJoinedAfterFork},
+      {"one v1 hierarchy", {1, false, 6, 1, false}, CgroupEntry::kJoinedAfterFork},
+      {"several files on cgroup2", {2, true, 6, 1, false}, CgroupEntry::kJoinedAfterFork},
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(CgroupEntryName(ChooseCgroupEntry(c.facts)), std::string(CgroupEntryName(c.want))) << c.what;
+}
+
+TEST(CgroupEntryDecision, Clone3ErrorsThatMeanNotAvailableFallBack) {
+  EXPECT_TRUE(Clone3FallsBack(ENOSYS));  // no clone3 (< 5.3, or filtered by seccomp)
+  EXPECT_TRUE(Clone3FallsBack(EINVAL));  // CLONE_INTO_CGROUP unknown (5.3 - 5.6)
+  EXPECT_TRUE(Clone3FallsBack(E2BIG));   // clone_args larger than the kernel's
+  // Real failures of this launch are reported, not retried another way.
+  for (int err : {EACCES, EPERM, EBUSY, ENOENT, EAGAIN, ENOMEM, EOPNOTSUPP})
+    EXPECT_FALSE(Clone3FallsBack(err)) << err;
+}
+
+TEST(CgroupEntryDecision, ParsesKernelReleases) {
+  struct Case {
+    const char* release;
+    bool ok;
+    int major, minor;
+  };
+  const Case cases[] = {{"6.18.44-fc-v857", true, 6, 18},  {"5.7.0", true, 5, 7},   {"5.10", true, 5, 10},
+                        {"4.19.0-26-amd64", true, 4, 19}, {"6.1-rc1", true, 6, 1}, {"", false, 0, 0},
+                        {"linux", false, 0, 0},           {"6", false, 0, 0},       {"6.x", false, 0, 0}};
+  for (const auto& c : cases) {
+    int ma = -1, mi = -1;
+    EXPECT_EQ(ParseKernelRelease(c.release, &ma, &mi), c.ok) << c.release;
+    if (c.ok) {
+      EXPECT_EQ(std::make_pair(ma, mi), std::make_pair(c.major, c.minor)) << c.release;
+    }
+  }
+}
+
+TEST(ProcessLauncher, ChildWithoutACgroupReportsNoEntry) {
+  auto launcher = NewRealProcessLauncher();
+  ProcessSpec spec;
+  spec.argv = {"/bin/true"};
+  auto p = launcher->Start(spec);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ((*p)->cgroup_entry(), CgroupEntry::kNone);
+  ExitInfo e;
+  ASSERT_TRUE((*p)->Wait(milliseconds(10000), &e));
+  EXPECT_EQ(e.exit_code, 0);
 }
 
 }  // namespace
