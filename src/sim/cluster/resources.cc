@@ -202,6 +202,34 @@ Result<NodeInfo> NodeInfoFromJson(const Json& node) {
   return n;
 }
 
+namespace {
+
+// A NodeSelectorTerm: its matchExpressions and matchFields requirements (ANDed).
+NodeSelectorTerm TermFromJson(const Json& t) {
+  NodeSelectorTerm term;
+  if (!t.is_object()) return term;
+  for (const char* part : {"matchExpressions", "matchFields"}) {
+    auto exprs = t.find(part);
+    if (exprs == t.end() || !exprs->is_array()) continue;
+    for (const auto& e : *exprs) {
+      if (!e.is_object()) continue;
+      NodeSelectorRequirement r;
+      r.key = e.contains("key") && e["key"].is_string() ? e["key"].get<std::string>() : "";
+      r.op = e.contains("operator") && e["operator"].is_string() ? e["operator"].get<std::string>() : "";
+      r.field = std::string(part) == "matchFields";
+      if (auto v = e.find("values"); v != e.end() && v->is_array()) {
+        for (const auto& x : *v) {
+          if (x.is_string()) r.values.push_back(x.get<std::string>());
+        }
+      }
+      term.push_back(std::move(r));
+    }
+  }
+  return term;
+}
+
+}  // namespace
+
 Result<PodInfo> PodInfoFromJson(const Json& pod) {
   PodInfo p;
   p.ns = Str(pod, {"metadata", "namespace"});
@@ -219,29 +247,19 @@ Result<PodInfo> PodInfoFromJson(const Json& pod) {
   if (const Json* terms = Find(pod, {"spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
                                      "nodeSelectorTerms"});
       terms != nullptr && terms->is_array()) {
-    for (const auto& t : *terms) {
-      NodeSelectorTerm term;
-      for (const char* part : {"matchExpressions", "matchFields"}) {
-        auto exprs = t.is_object() ? t.find(part) : t.end();
-        if (!t.is_object() || exprs == t.end() || !exprs->is_array()) continue;
-        for (const auto& e : *exprs) {
-          if (!e.is_object()) continue;
-          NodeSelectorRequirement r;
-          r.key = e.contains("key") && e["key"].is_string() ? e["key"].get<std::string>() : "";
-          r.op = e.contains("operator") && e["operator"].is_string() ? e["operator"].get<std::string>() : "";
-          r.field = std::string(part) == "matchFields";
-          if (auto v = e.find("values"); v != e.end() && v->is_array()) {
-            for (const auto& x : *v) {
-              if (x.is_string()) r.values.push_back(x.get<std::string>());
-            }
-          }
-          term.push_back(std::move(r));
-        }
-      }
-      p.required_affinity.push_back(std::move(term));
-    }
+    for (const auto& t : *terms) p.required_affinity.push_back(TermFromJson(t));
     // A required affinity with no terms matches no node (upstream requires at least one).
     if (p.required_affinity.empty()) p.required_affinity.push_back({});
+  }
+  if (const Json* prefs = Find(pod, {"spec", "affinity", "nodeAffinity", "preferredDuringSchedulingIgnoredDuringExecution"});
+      prefs != nullptr && prefs->is_array()) {
+    for (const auto& t : *prefs) {
+      if (!t.is_object()) continue;
+      PreferredSchedulingTerm term;
+      if (auto w = t.find("weight"); w != t.end() && w->is_number_integer()) term.weight = w->get<int32_t>();
+      if (auto pref = t.find("preference"); pref != t.end()) term.preference = TermFromJson(*pref);
+      p.preferred_affinity.push_back(std::move(term));
+    }
   }
   if (const Json* tols = Find(pod, {"spec", "tolerations"}); tols != nullptr && tols->is_array()) {
     for (const auto& t : *tols) {
@@ -287,6 +305,27 @@ bool MatchesRequirement(const NodeSelectorRequirement& r, const NodeInfo& node) 
 
 }  // namespace
 
+namespace {
+
+// A term matches when it has requirements and the node meets all of them.
+bool MatchesTerm(const NodeSelectorTerm& term, const NodeInfo& node) {
+  if (term.empty()) return false;
+  for (const auto& r : term) {
+    if (!MatchesRequirement(r, node)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int64_t PreferredAffinityWeight(const PodInfo& pod, const NodeInfo& node) {
+  int64_t sum = 0;
+  for (const auto& t : pod.preferred_affinity) {
+    if (t.weight != 0 && MatchesTerm(t.preference, node)) sum += t.weight;
+  }
+  return sum;
+}
+
 bool MatchesNodeAffinity(const PodInfo& pod, const NodeInfo& node) {
   for (const auto& [k, v] : pod.node_selector) {
     auto it = node.labels.find(k);
@@ -294,10 +333,7 @@ bool MatchesNodeAffinity(const PodInfo& pod, const NodeInfo& node) {
   }
   if (pod.required_affinity.empty()) return true;
   for (const auto& term : pod.required_affinity) {
-    if (term.empty()) continue;
-    bool all = true;
-    for (const auto& r : term) all = all && MatchesRequirement(r, node);
-    if (all) return true;
+    if (MatchesTerm(term, node)) return true;
   }
   return false;
 }

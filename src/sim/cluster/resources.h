@@ -62,6 +62,14 @@ struct NodeSelectorRequirement {
 };
 using NodeSelectorTerm = std::vector<NodeSelectorRequirement>;
 
+// Preferred node affinity (spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution):
+// each term whose preference a node matches (the same matching as a required term; an empty
+// preference matches nothing) adds its weight (1-100) to the node's score.
+struct PreferredSchedulingTerm {
+  int32_t weight = 0;
+  NodeSelectorTerm preference;
+};
+
 // What the scheduler needs to know about a node.
 struct NodeInfo {
   std::string name;
@@ -81,6 +89,7 @@ struct PodInfo {
   ResourceList requests;          // effective requests (PodResources::requests)
   Labels node_selector;
   std::vector<NodeSelectorTerm> required_affinity;  // empty: no required node affinity
+  std::vector<PreferredSchedulingTerm> preferred_affinity;
   std::vector<Toleration> tolerations;
   std::string node_name;            // spec.nodeName ("" = not bound)
   std::string nominated_node_name;  // status.nominatedNodeName
@@ -91,6 +100,8 @@ Result<PodInfo> PodInfoFromJson(const Json& pod);
 
 // Whether a node passes the pod's nodeSelector and required node affinity.
 bool MatchesNodeAffinity(const PodInfo& pod, const NodeInfo& node);
+// The sum of the weights of the pod's preferred node-affinity terms the node matches.
+int64_t PreferredAffinityWeight(const PodInfo& pod, const NodeInfo& node);
 
 // True for pods whose phase is Succeeded or Failed (they hold no resources).
 bool PodIsTerminal(const Json& pod);

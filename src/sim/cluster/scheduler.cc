@@ -70,20 +70,35 @@ static double FreeScore(const NodeInfo& node, const ResourceList& used, const Po
 ScheduleResult PickNode(const PodInfo& pod, const std::vector<NodeInfo>& nodes, const NodeUsage& usage) {
   static const ResourceList kEmpty;
   ScheduleResult r;
-  double best = -std::numeric_limits<double>::infinity();
+  struct Feasible {
+    const NodeInfo* node;
+    double free;              // FreeScore: 0..2 (cpu + memory)
+    int64_t affinity_weight;  // PreferredAffinityWeight
+  };
+  std::vector<Feasible> feasible;
   std::map<std::string, int> reasons;
+  int64_t max_weight = 0;
   for (const auto& n : nodes) {
     auto it = usage.find(n.name);
     const ResourceList& used = it == usage.end() ? kEmpty : it->second;
     auto failures = FitFailures(pod, n, used);
     if (failures.empty()) {
-      double s = FreeScore(n, used, pod);
-      if (s > best || (s == best && n.name < r.node)) {
-        best = s;
-        r.node = n.name;
-      }
+      feasible.push_back({&n, FreeScore(n, used, pod), PreferredAffinityWeight(pod, n)});
+      max_weight = std::max(max_weight, feasible.back().affinity_weight);
     } else {
       for (const auto& f : failures) reasons[f]++;
+    }
+  }
+  // kube-scheduler's default profile: NodeAffinity (weight 2) normalized to 0..100 by the best
+  // feasible node, plus NodeResourcesFit's LeastAllocated (weight 1), 0..100 (the mean free share
+  // of cpu and memory).
+  double best = -std::numeric_limits<double>::infinity();
+  for (const auto& f : feasible) {
+    double affinity = max_weight > 0 ? 100.0 * static_cast<double>(f.affinity_weight) / static_cast<double>(max_weight) : 0.0;
+    double s = 2.0 * affinity + 50.0 * f.free;
+    if (s > best || (s == best && f.node->name < r.node)) {
+      best = s;
+      r.node = f.node->name;
     }
   }
   if (!r.node.empty()) return r;

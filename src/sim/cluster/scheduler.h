@@ -1,6 +1,7 @@
 // The scheduler's decisions as pure functions (kube-scheduler's default profile, reduced to what
 // the sim needs): does a pod fit a node (resources vs allocatable minus bound pods, nodeSelector
-// and required node affinity, taints NoSchedule/NoExecute, cordoned and NotReady nodes), which node to pick (least allocated),
+// and required node affinity, taints NoSchedule/NoExecute, cordoned and NotReady nodes), which node to pick (preferred node
+// affinity, then least allocated),
 // the FailedScheduling message in the real scheduler's words, and priority preemption (the fewest,
 // lowest-priority victims on one node, as the default preemption plugin picks them).
 // Thread-safe (no state).

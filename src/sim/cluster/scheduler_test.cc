@@ -72,6 +72,53 @@ TEST(Scheduler, RequiredNodeAffinityTable) {
   EXPECT_NE(none.message.find("2 node(s) didn't match Pod's node affinity/selector"), std::string::npos) << none.message;
 }
 
+TEST(Scheduler, PreferredNodeAffinityTable) {
+  // a is the fuller node, so without preferences b (least allocated) wins; c is too small.
+  std::vector<NodeInfo> nodes = {
+      MakeNode("a").Cpu(4000).Mem(8 * kGi).Label("zone", "a").Label("gen", "5").Label("ssd", "true").Obj(),
+      MakeNode("b").Cpu(4000).Mem(8 * kGi).Label("zone", "b").Label("gen", "3").Label("gpu", "x").Obj(),
+      MakeNode("c").Cpu(1000).Mem(8 * kGi).Label("zone", "c").Obj()};
+  NodeUsage usage = {{"a", {{"cpu", 1500}, {"memory", 2 * kGi}}}, {"b", {{"cpu", 500}}}};
+  struct Case {
+    std::string name;
+    PodInfo pod;
+    std::string want;
+  } cases[] = {
+      {"no preference: least allocated", MakePod("p").Cpu("2").Info(), "b"},
+      {"In", MakePod("p").Cpu("2").Prefer(1, "zone", "In", {"a"}).Info(), "a"},
+      {"NotIn", MakePod("p").Cpu("2").Prefer(5, "zone", "NotIn", {"b"}).Info(), "a"},
+      {"Exists", MakePod("p").Cpu("2").Prefer(5, "ssd", "Exists").Info(), "a"},
+      {"DoesNotExist", MakePod("p").Cpu("2").Prefer(5, "gpu", "DoesNotExist").Info(), "a"},
+      {"Gt", MakePod("p").Cpu("2").Prefer(5, "gen", "Gt", {"4"}).Info(), "a"},
+      {"Lt", MakePod("p").Cpu("2").Prefer(5, "gen", "Lt", {"4"}).Info(), "b"},
+      {"matchFields metadata.name", MakePod("p").Cpu("2").Prefer(5, "metadata.name", "In", {"a"}).Info(), "a"},
+      {"weights are summed over matching terms",
+       MakePod("p").Cpu("2").Prefer(30, "zone", "In", {"b"}).Prefer(20, "gen", "Gt", {"4"}).Prefer(20, "ssd", "Exists").Info(),
+       "a"},
+      {"the heavier term wins",
+       MakePod("p").Cpu("2").Prefer(50, "zone", "In", {"b"}).Prefer(20, "gen", "Gt", {"4"}).Prefer(20, "ssd", "Exists").Info(),
+       "b"},
+      {"only fitting nodes count", MakePod("p").Cpu("2").Prefer(100, "zone", "In", {"c"}).Info(), "b"},
+      {"an empty preference matches nothing", MakePod("p").Cpu("2").Prefer(100).Info(), "b"},
+      {"weight 0 counts for nothing", MakePod("p").Cpu("2").Prefer(0, "zone", "In", {"a"}).Info(), "b"},
+      {"required affinity still filters", MakePod("p").Cpu("2").Affinity("zone", "In", {"b"}).Prefer(100, "zone", "In", {"a"}).Info(),
+       "b"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(PickNode(c.pod, nodes, usage).node, c.want) << c.name;
+
+  PodInfo pod = MakePod("p").Prefer(30, "zone", "In", {"b"}).Prefer(20, "gen", "Gt", {"4"}).Prefer(20, "ssd", "Exists").Info();
+  EXPECT_EQ(PreferredAffinityWeight(pod, nodes[0]), 40);
+  EXPECT_EQ(PreferredAffinityWeight(pod, nodes[1]), 30);
+  EXPECT_EQ(PreferredAffinityWeight(pod, nodes[2]), 0);
+  // Least allocated still counts: a matches the lighter term only (normalized 75 of 100) but is
+  // empty; b matches the heavier one: b wins while it has room, a once b is full.
+  std::vector<NodeInfo> two = {MakeNode("a").Cpu(4000).Mem(8 * kGi).Label("ssd", "true").Obj(),
+                               MakeNode("b").Cpu(4000).Mem(8 * kGi).Label("zone", "b").Obj()};
+  PodInfo both = MakePod("p").Prefer(15, "ssd", "Exists").Prefer(20, "zone", "In", {"b"}).Info();
+  EXPECT_EQ(PickNode(both, two, {{"b", {{"cpu", 1000}, {"memory", 2 * kGi}}}}).node, "b");
+  EXPECT_EQ(PickNode(both, two, {{"b", {{"cpu", 4000}, {"memory", 8 * kGi}}}}).node, "a");  // b is full
+}
+
 TEST(Scheduler, PicksLeastAllocatedNodeAndExplainsFailures) {
   std::vector<NodeInfo> nodes = {MakeNode("a").Cpu(4000).Mem(8 * kGi).Obj(), MakeNode("b").Cpu(4000).Mem(8 * kGi).Obj(),
                                  MakeNode("c").Cpu(8000).Mem(8 * kGi).Taint("dedicated", "db").Obj()};

@@ -56,6 +56,20 @@ class MakePod {
         .push_back(expr);
     return *this;
   }
+  // One more preferred node-affinity term with one requirement ("metadata.name": matchFields);
+  // no key: an empty preference.
+  MakePod& Prefer(int weight, const std::string& key = "", const std::string& op = "",
+                  std::vector<std::string> values = {}) {
+    Json pref = Json::object();
+    if (!key.empty()) {
+      Json expr = {{"key", key}, {"operator", op}};
+      if (!values.empty()) expr["values"] = values;
+      pref[key == "metadata.name" ? "matchFields" : "matchExpressions"] = Json::array({expr});
+    }
+    obj_["spec"]["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"].push_back(
+        {{"weight", weight}, {"preference", pref}});
+    return *this;
+  }
   MakePod& Tolerate(const std::string& k, const std::string& op = "Exists") {
     obj_["spec"]["tolerations"].push_back({{"key", k}, {"operator", op}});
     return *this;
