@@ -14,10 +14,10 @@
 #
 # Contents:
 #   /usr/bin/prescient-agent                       the binary, stripped
-#   /lib/systemd/system/prescient-agent.service    hack/guest/prescient-agent.service, /usr/local/bin -> /usr/bin
+#   /lib/systemd/system/prescient-agent.service    hack/guest/prescient-agent.service
 #   /etc/default/prescient-agent                   PRESCIENT_AGENT_ARGS= (a conffile)
 #   /usr/share/doc/prescient-agent/                README (hack/guest/README.md), examples/cloud-init.yaml
-#                                                  (hack/guest/cloud-init.yaml, same path change), copyright,
+#                                                  (hack/guest/cloud-init.yaml), copyright,
 #                                                  changelog.gz
 #   /usr/share/man/man8/prescient-agent.8.gz       from --help
 # Maintainer scripts: postinst creates the system user `prescient-run` that the unit runs commands as
@@ -56,11 +56,10 @@ mkdir -p "$pkg/DEBIAN" "$pkg/usr/bin" "$pkg/lib/systemd/system" "$pkg/etc/defaul
 
 install -m 0755 "$bin" "$pkg/usr/bin/prescient-agent"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$pkg/usr/bin/prescient-agent"
-# The package installs the binary where Debian packages go; the unit and the cloud-init example from
-# hack/guest/ name /usr/local/bin (a binary baked into an image by hand), so they are adjusted here.
-sed 's|/usr/local/bin/prescient-agent|/usr/bin/prescient-agent|g' "$guest/prescient-agent.service" \
-  >"$pkg/lib/systemd/system/prescient-agent.service"
-sed 's|/usr/local/bin/prescient-agent|/usr/bin/prescient-agent|g' "$guest/cloud-init.yaml" >"$doc/examples/cloud-init.yaml"
+# The unit and the cloud-init example from hack/guest/ run /usr/bin/prescient-agent, where the binary
+# is installed above (tests/agent/guest_files_test.cc checks they agree): packaged verbatim.
+cp "$guest/prescient-agent.service" "$pkg/lib/systemd/system/prescient-agent.service"
+cp "$guest/cloud-init.yaml" "$doc/examples/cloud-init.yaml"
 chmod 0644 "$pkg/lib/systemd/system/prescient-agent.service" "$doc/examples/cloud-init.yaml"
 install -m 0644 "$guest/README.md" "$doc/README.md"
 cat >"$pkg/etc/default/prescient-agent" <<'EOF'
