@@ -1,5 +1,5 @@
 // libFuzzer target: arbitrary requests (method, path + query, content type, body) through the
-// in-process ApiHandler and store, plus the selector, JSONPath and YAML/JSON parsers on their own.
+// in-process ApiHandler and store, plus the selector, JSONPath, YAML/JSON and protobuf decoders on their own.
 // The server must answer every input with a Status, never crash. Built with -DPRESCIENT_FUZZ=ON
 // (clang), hack/fuzz.sh runs it for long; the unit test sim_handler_fuzz_replay runs it over
 // fuzz_corpus/ and fixed-seed mutations in every build.
@@ -14,6 +14,7 @@
 #include <string>
 
 #include "sim/handler.h"
+#include "sim/protobuf.h"
 #include "sim/selectors.h"
 #include "sim/table.h"
 #include "sim/yaml_json.h"
@@ -98,6 +99,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The parsers on their own, with the same text.
   (void)prescient::sim::ParseLabelSelector(req.target);
   (void)prescient::sim::ParseFieldSelector(req.target);
+  // Whatever the protobuf decoder accepts must be JSON the rest can print (dump() throws on bad UTF-8).
+  auto proto = prescient::sim::DecodeProtobufObject(req.body);
+  if (proto.ok()) {
+    (void)proto->object.dump();
+    for (const auto& u : proto->unknown_fields) (void)u.ToString();
+  } else if (proto.status().http_code() != 400 && proto.status().http_code() != 415) {
+    __builtin_trap();
+  }
   auto doc = prescient::sim::ParseJsonOrYaml(req.body);
   if (doc.ok()) {
     (void)prescient::sim::EvalJsonPath(*doc, req.target);
