@@ -636,11 +636,13 @@ Result<Json> NormalizeOrder(const Json& merged, const Json& patch_order, const J
       if (!v.is_object() || !v.contains(key)) return NoMergeKey(v, key);
     }
   }
-  auto by = [&](const Json& order) {
-    return [&](const Json& l, const Json& r) { return IndexIn(order, l, key, kind) < IndexIn(order, r, key, kind); };
+  auto by = [&key, kind](const Json* order) {
+    return [order, &key, kind](const Json& l, const Json& r) {
+      return IndexIn(*order, l, key, kind) < IndexIn(*order, r, key, kind);
+    };
   };
-  std::stable_sort(patch_items.begin(), patch_items.end(), by(patch_order));
-  std::stable_sort(server_only.begin(), server_only.end(), by(server_order));
+  std::stable_sort(patch_items.begin(), patch_items.end(), by(&patch_order));
+  std::stable_sort(server_only.begin(), server_only.end(), by(&server_order));
   Json out = Json::array();
   size_t i = 0, j = 0;
   while (i < server_only.size() || j < patch_items.size()) {

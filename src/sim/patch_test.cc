@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <random>
+
 #include "sim/resources.h"
 #include "sim/store.h"
 
@@ -353,6 +356,47 @@ TEST(StrategicMergePatchTest, Table) {
     ASSERT_TRUE(got.ok()) << got.status().ToString();
     EXPECT_EQ(*got, Json::parse(c.want)) << got->dump();
   }
+}
+
+// Arbitrary patches built from the directive and field vocabulary never crash the merge: they
+// yield an object or one of the API server's answers (400, 422, 500).
+TEST(StrategicMergePatchTest, RandomPatchesYieldAnObjectOrAnApiError) {
+  std::mt19937 rng(7);
+  const std::vector<std::string> keys = {"spec", "containers", "env", "ports", "name", "image", "containerPort",
+                                         "metadata", "finalizers", "labels", "$patch", "$retainKeys",
+                                         "$setElementOrder/containers", "$setElementOrder/env",
+                                         "$deleteFromPrimitiveList/finalizers", "$setElementOrder", "tolerations"};
+  const std::vector<Json> scalars = {"a", "b", "replace", "delete", "merge", 1, 80, 2.5, true, nullptr};
+  std::function<Json(int)> value = [&](int depth) -> Json {
+    int pick = static_cast<int>(rng() % (depth > 3 ? 1 : 3));
+    if (pick == 0) return scalars[rng() % scalars.size()];
+    if (pick == 1) {
+      Json a = Json::array();
+      for (int i = static_cast<int>(rng() % 4); i > 0; --i) a.push_back(value(depth + 1));
+      return a;
+    }
+    Json o = Json::object();
+    for (int i = static_cast<int>(rng() % 4); i > 0; --i) o[keys[rng() % keys.size()]] = value(depth + 1);
+    return o;
+  };
+  Json live = Json::parse(R"({"metadata":{"name":"p","finalizers":["a","b"],"labels":{"a":"1"}},
+      "spec":{"containers":[{"name":"a","image":"a:1","env":[{"name":"X","value":"1"}],"ports":[{"containerPort":80}]},
+                            {"name":"b","image":"b:1"}],"tolerations":[{"key":"k"}]}})");
+  MergeTypes types = BuiltinTypes("", "pods");
+  int ok = 0;
+  for (int i = 0; i < 1500; ++i) {
+    Json patch = Json::object();
+    for (int k = static_cast<int>(rng() % 3) + 1; k > 0; --k) patch[keys[rng() % keys.size()]] = value(0);
+    auto got = ApplyStrategicMergePatch(live, patch, types);
+    if (got.ok()) {
+      ++ok;
+      EXPECT_TRUE(got->is_object()) << patch.dump();
+    } else {
+      int code = got.status().http_code();
+      EXPECT_TRUE(code == 400 || code == 422 || code == 500) << code << " " << patch.dump();
+    }
+  }
+  EXPECT_GT(ok, 0);
 }
 
 TEST(StrategicMergePatchTest, MergeKeysFollowUpstreamTags) {
