@@ -575,17 +575,9 @@ Status HostExecEnv::Cleanup(const std::string& uid) {
   Status result;
   auto cg = cgroups_->Open(CgroupName(uid));
   runs_.erase(uid);
-  if (cg.ok()) {
-    Status st = (*cg)->Destroy();
-    if (!st.ok()) {
-      (*cg)->KillAll(SIGKILL);
-      for (int i = 0; i < 50 && !st.ok(); ++i) {
-        usleep(10000);  // the kernel needs a moment to empty a group after SIGKILL
-        st = (*cg)->Destroy();
-      }
-    }
-    result = st;
-  }
+  // The final report is out: whatever of the run is left ends now, and the group goes in every
+  // hierarchy once nothing is exiting in it any more (bounded).
+  if (cg.ok()) result = (*cg)->KillAndRemove(std::chrono::seconds(5));
   unlink(RunFile(uid, ".spec.json").c_str());
   unlink(RunFile(uid, ".exit.json").c_str());
   unlink(RunFile(uid, ".shim.log").c_str());

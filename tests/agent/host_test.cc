@@ -292,5 +292,37 @@ TEST_F(HostTest, ShadowRunLeavesNoFileBehind) {
   EXPECT_FALSE(std::filesystem::exists(victim)) << "the shadow run's write escaped the overlay";
 }
 
+// Issue 5: a shadow of a command that ends before the shadow's duration was reported as failed
+// ("rmdir .../shadow-<uid>-1: Device or resource busy" on cgroup v1). It is a successful shadow
+// with a shorter curve, and its throw-away group is gone in every hierarchy afterwards.
+TEST_F(HostTest, ShadowOfACommandThatExitsEarlyIsASuccessfulShortShadow) {
+  const std::pair<const char*, const char*> cases[] = {{"early-true", "true"}, {"early-bg", "sleep 0.1 & exit 0"}};
+  for (const auto& [name, command] : cases) {
+    SCOPED_TRACE(command);
+    json obj = api_.PutRun(MakeRun(name).Instance("vm-a").Phase("Shadowing").ShadowRequested(5).Command(command).Obj());
+    ctl_->OnRun(obj);
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline &&
+           (*api_.Run("default", name))["status"]["shadow"].value("requested", true)) {
+      ctl_->Tick();
+      std::this_thread::sleep_for(20ms);
+    }
+    json s = *api_.Run("default", name);
+    ASSERT_EQ(s["status"]["shadow"]["requested"], false) << s["status"].dump(2);
+    const json& r = s["status"]["shadow"]["result"];
+    EXPECT_FALSE(r.contains("message") && r["message"].get<std::string>().find("failed") != std::string::npos)
+        << r.dump(2);
+    EXPECT_EQ(r.value("exited", false), true) << r.dump(2);
+    EXPECT_EQ(r.value("exitCode", -1), 0) << r.dump(2);
+    EXPECT_LT(r.value("durationSeconds", 99.0), 5.0) << r.dump(2);
+    // No shadow group is left under the agent's parent, in any hierarchy.
+    for (const char* h : {"memory", "cpu", "cpuacct", "blkio", "pids", "net_prio", "unified"}) {
+      std::error_code ec;
+      for (const auto& e : std::filesystem::directory_iterator(std::string("/sys/fs/cgroup/") + h + "/" + opt_.cgroup_parent, ec))
+        EXPECT_EQ(e.path().filename().string().rfind("shadow-", 0), std::string::npos) << "left behind: " << e.path();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace prescient::agent
