@@ -465,6 +465,9 @@ class CgroupV1 : public Cgroup {
   // Every hierarchy is looked at, not only the memory one Pids() reads: a process left in any of
   // them keeps that directory busy.
   Status KillAndRemove(std::chrono::milliseconds deadline) override {
+    // A process killed in a group out of CPU quota exits only when the group runs again (on
+    // kernels that throttle whole groups); the group's limits no longer matter.
+    if (std::string cpu = Dir("cpu"); !cpu.empty()) WriteTextFile(cpu + "/cpu.cfs_quota_us", "-1");
     std::vector<std::string> dirs;
     std::set<std::string> seen;
     for (const auto& [c, d] : dirs_)
@@ -653,6 +656,7 @@ class CgroupV2 : public Cgroup {
   // cgroup.kill (Linux 5.14) kills the whole subtree at once, including processes forking
   // meanwhile; the per-pid kills of KillEmptyAndRemove cover older kernels.
   Status KillAndRemove(std::chrono::milliseconds deadline) override {
+    if (PathExists(dir_ + "/cpu.max")) WriteTextFile(dir_ + "/cpu.max", "max");  // see the v1 version
     const bool has_kill = PathExists(dir_ + "/cgroup.kill");
     auto kill_all = [&] {
       if (has_kill) WriteTextFile(dir_ + "/cgroup.kill", "1");
