@@ -149,6 +149,9 @@ ClusterSnapshot BuildSnapshot(const Caches& c, const std::string& ns, TypedRunCa
     for (const auto& pc : c.priority_classes->List()) {
       auto v = pc->find("value");
       if (v != pc->end() && v->is_number_integer()) s.priority_classes[StrAt(*pc, "metadata", "name")] = v->get<int32_t>();
+      auto policy = pc->find("preemptionPolicy");
+      if (policy != pc->end() && policy->is_string() && policy->get<std::string>() == "Never")
+        s.never_preempting_classes.insert(StrAt(*pc, "metadata", "name"));
     }
   }
   for (const auto& vmi : c.vmis->ByIndex(kube::kNamespaceIndex, ns)) {

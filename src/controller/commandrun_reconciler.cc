@@ -7,6 +7,7 @@
 #include "api/constants.h"
 #include "api/validation.h"
 #include "common/quantity.h"
+#include "controller/preemption.h"
 #include "controller/resources.h"
 #include "controller/shadow.h"
 #include "controller/steps.h"
@@ -81,6 +82,8 @@ Result<kube::ReconcileResult> CommandRunReconciler::Reconcile(const std::string&
       return CheckGrowth(std::move(obj), std::move(run));
     case api::RunPhase::kShadowing:
       return Shadow(std::move(obj), std::move(run));
+    case api::RunPhase::kPreempted:
+      return RequeuePreempted(std::move(obj), run);
     default:
       break;
   }
@@ -194,7 +197,7 @@ Result<kube::ReconcileResult> CommandRunReconciler::PlaceAndAllocate(Json obj, a
     ClusterSnapshot s = Snapshot(ns);
     PlacementRequest req = RequestFor(run, s);
     adm = AdmitInOrder(req, PendingRequests(ns, s), s, d_.policy);
-    alloc = AllocationFor(req, adm.plan, s);
+    alloc = AllocationFor(req, adm.plan, s, d_.policy.io);
     if (adm.plan.kind == PlanKind::kFit && !gate.ready) {
       // Not bound before its dependencies are ready: Endpoints/Deployment events bring it back.
       adm.plan.kind = PlanKind::kQueue;
@@ -244,9 +247,18 @@ Result<kube::ReconcileResult> CommandRunReconciler::PlaceAndAllocate(Json obj, a
         if (!w.ok()) return w.status();
         Assume(*w);
       }
+      bool stopping = false;
       for (const auto& v : plan.victims) {
+        // A victim that started (and allows it) is asked to stop; the others give their room back now.
+        Result<bool> stop = RequestStopIfRunning(v, run, obj);
+        if (!stop.ok()) return stop.status();
+        stopping = stopping || *stop;
+        if (*stop) continue;
         if (Status ps = Preempt(v, run); !ps.ok()) return ps;
       }
+      // A running victim frees its room when its agent reports it Preempted: that write wakes the
+      // waiting runs (the manager); the recheck only covers an agent that never answers.
+      if (stopping) return kube::ReconcileResult{d_.policy.preemption_grace_period + std::chrono::seconds(30)};
       // Place again once the victims' released room is visible (the assume cache has it now).
       return kube::ReconcileResult{std::chrono::milliseconds(1)};
     }
@@ -1060,6 +1072,77 @@ Status CommandRunReconciler::EnsureProvisioningRequest(const api::CommandRun& ru
   }
   if (p.status().code() == Code::kAlreadyExists) return Status::Ok();
   return p.status();
+}
+
+Result<bool> CommandRunReconciler::RequestStopIfRunning(const std::string& victim_key, const api::CommandRun& by,
+                                                        const Json& by_obj) {
+  kube::ObjectPtr cached = d_.caches.runs->Get(victim_key);
+  if (!cached) return false;
+  Json obj = *cached;
+  std::string vns, vname;
+  kube::SplitKey(victim_key, &vns, &vname);
+  const int32_t grace = static_cast<int32_t>(d_.policy.preemption_grace_period.count());
+  // A 409 means the copy was stale (the agent reports usage while it runs): decide again on the
+  // victim read fresh from the API, a bounded number of times.
+  constexpr int kAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    api::FieldErrors errs;
+    api::CommandRun victim = api::CommandRunFromJson(obj, &errs);
+    VictimDecision d = DecideVictim(victim);
+    switch (d.action) {
+      case VictimAction::kNone:
+      case VictimAction::kTakeBack:
+        return false;
+      case VictimAction::kAwaitingStop:
+        return true;
+      case VictimAction::kConflict:
+        return Status(Code::kConflict, d.message);
+      case VictimAction::kRequestStop:
+        break;
+    }
+    auto w = WriteStatus(obj, victim, StatusWithStopRequest(victim, by.metadata.name, d_.clock->Now(), grace));
+    if (w.ok()) {
+      Assume(*w);
+      if (d_.metrics) d_.metrics->Preemption();
+      std::string instance = victim.status.allocation ? victim.status.allocation->instance_id : "";
+      d_.events->Record(*w, kube::kEventNormal, "StopRequested",
+                        "asked the agent of " + instance + " to stop the command (SIGTERM, SIGKILL after " +
+                            std::to_string(grace) + "s) for higher-priority run " + by.metadata.name);
+      d_.events->Record(by_obj, kube::kEventNormal, "PreemptingRunning",
+                        "asked the agent of " + instance + " to stop running run " + victim.metadata.name +
+                            " (it allows preemption while running); waiting for its room");
+      log_.Info("stop requested", {{"namespace", vns}, {"name", vname}, {"by", by.metadata.name}, {"instance", instance},
+                                   {"graceSeconds", grace}});
+      return true;
+    }
+    if (w.status().code() != Code::kConflict || attempt == kAttempts) return w.status();
+    auto fresh = d_.client->Get(api::kCommandRuns, vns, vname);
+    if (!fresh.ok()) {
+      if (fresh.status().code() == Code::kNotFound) return false;
+      return fresh.status();
+    }
+    obj = std::move(*fresh);
+  }
+}
+
+Result<kube::ReconcileResult> CommandRunReconciler::RequeuePreempted(Json obj, const api::CommandRun& run) {
+  // The label first, as when taking a run back from a lost agent: the next attempt may be bound
+  // elsewhere, and the agent that stopped this one must not see it labelled for it meanwhile.
+  if (obj["metadata"].contains("labels") && obj["metadata"]["labels"].contains(api::kInstanceLabel)) {
+    obj["metadata"]["labels"].erase(api::kInstanceLabel);
+    auto u = d_.client->Update(api::kCommandRuns, obj);
+    if (!u.ok()) return u.status();
+    obj = std::move(*u);
+  }
+  api::CommandRunStatus st = StatusAfterPreemptedStop(run, d_.clock->Now());
+  auto w = WriteStatus(obj, run, st);  // its event brings the run back to be placed
+  if (!w.ok()) return w.status();
+  Assume(*w);
+  d_.events->Record(*w, kube::kEventNormal, api::kReasonPreempted, st.queue->message);
+  log_.Info("re-queued after preemption", {{"namespace", run.metadata.ns}, {"name", run.metadata.name},
+                                          {"preemptions", st.preemptions},
+                                          {"by", st.queue ? st.queue->preempted_by : ""}});
+  return kube::ReconcileResult{};
 }
 
 Status CommandRunReconciler::Preempt(const std::string& victim_key, const api::CommandRun& by) {

@@ -67,6 +67,13 @@ class CommandRunReconciler : public kube::Reconciler {
   Result<kube::ReconcileResult> Finalize(const Json& obj, const api::CommandRun& run);
   Result<kube::ReconcileResult> Complete(const Json& obj, const api::CommandRun& run);
   Result<kube::ReconcileResult> FailInvalid(const Json& obj, const api::CommandRun& run, const api::FieldErrors& errs);
+  // Preemption of running runs (controller/preemption.h). A victim the agent started, whose spec
+  // allows it, is asked to stop (status.stopRequest, resourceVersion-guarded): true while its stop
+  // is pending, false when the victim is not running (Preempt takes its allocation back), an error
+  // when it started and may not be stopped. The agent reports phase Preempted; RequeuePreempted
+  // then makes it a fresh attempt waiting for room.
+  Result<bool> RequestStopIfRunning(const std::string& victim_key, const api::CommandRun& by, const Json& by_obj);
+  Result<kube::ReconcileResult> RequeuePreempted(Json obj, const api::CommandRun& run);
   Result<kube::ReconcileResult> PlaceAndAllocate(Json obj, api::CommandRun run);
   // Shadow (shadow.h): ask a candidate's agent for a shadow run, then refine the prediction from
   // its early usage (or give up at the deadline) and hand the run back to placement.

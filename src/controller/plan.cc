@@ -82,6 +82,7 @@ placement::PlacementRequest ToPlacement(const PlacementRequest& r) {
   p.priority = r.priority;
   p.created = r.created;
   p.reservation = r.reservation;
+  p.may_preempt = r.may_preempt;
   return p;
 }
 
@@ -128,7 +129,7 @@ PlacementPlan PlanOf(const placement::PlacementDecision& d, const std::string& o
     plan.instance = p->instance;
     plan.victims = p->victims;
     plan.reason = "Preempting";
-    plan.message = "taking room on " + NameOf(p->instance) + " from lower-priority runs that have not started";
+    plan.message = "taking room on " + NameOf(p->instance) + " from lower-priority runs (not started, or allowing preemption while running)";
   } else if (const auto* sp = std::get_if<placement::ScalePool>(&d)) {
     plan.kind = PlanKind::kScalePool;
     plan.pool = sp->pool;
@@ -263,9 +264,9 @@ placement::CapacityView CapacityViewOf(const ClusterSnapshot& s, const std::stri
     hold.priority = h.priority;
     hold.created = h.created;
     hold.started = h.started;
-    // The reconciler can take capacity back only from runs the agent has not claimed (it has no
-    // way to stop a running command), so spec.allowPreemptionWhileRunning is not offered here.
-    hold.preemptible_while_running = false;
+    // A started run is stopped through status.stopRequest (controller/preemption.h) only when its
+    // spec allows it.
+    hold.preemptible_while_running = h.preemptible_while_running;
     hold.reservation = h.reservation;
     v.ledger.AddHold(std::move(hold));
   }
@@ -281,8 +282,14 @@ PlacementRequest RequestFor(const api::CommandRun& run, const ClusterSnapshot& s
   if (run.status.prediction) {
     r.cpu_milli = run.status.prediction->cpu_milli;
     r.memory_bytes = run.status.prediction->memory_bytes;
+    r.disk_read_bytes_per_second = run.status.prediction->disk_read_bytes_per_second;
+    r.disk_write_bytes_per_second = run.status.prediction->disk_write_bytes_per_second;
   }
   r.priority = RunPriority(run, s.priority_classes);
+  // PriorityClass preemptionPolicy: Never: only a priority that comes from such a class (an
+  // explicit spec.priority has no policy and may preempt).
+  r.may_preempt = run.spec.priority || !run.spec.priority_class_name ||
+                  s.never_preempting_classes.count(*run.spec.priority_class_name) == 0;
   r.created = run.metadata.creation_timestamp.value_or(api::Time{});
   placement::ReservationChoice c = placement::ChooseReservation(run, ReservationsOf(s, run.metadata.ns), now);
   r.reservation = c.reservation;
@@ -390,7 +397,8 @@ GrowPlan QuotaForMigration(const InstanceView& inst, const ClusterSnapshot& s) {
   return g;
 }
 
-api::Allocation AllocationFor(const PlacementRequest& req, const PlacementPlan& plan, const ClusterSnapshot& s) {
+api::Allocation AllocationFor(const PlacementRequest& req, const PlacementPlan& plan, const ClusterSnapshot& s,
+                              const IoPolicy& io) {
   api::Allocation a;
   auto it = s.instances.find(plan.instance);
   if (it != s.instances.end()) {
@@ -401,6 +409,10 @@ api::Allocation AllocationFor(const PlacementRequest& req, const PlacementPlan& 
   a.cpu_milli = req.cpu_milli;
   a.memory_bytes = req.memory_bytes;
   a.reservation_name = plan.reservation;
+  IoControls c = IoControlsFor(req.priority, req.disk_read_bytes_per_second, req.disk_write_bytes_per_second, io);
+  a.io_weight = c.io_weight;
+  a.disk_read_bytes_per_second = c.disk_read_bytes_per_second;
+  a.disk_write_bytes_per_second = c.disk_write_bytes_per_second;
   return a;
 }
 

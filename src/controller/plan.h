@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "api/types.h"
+#include "controller/io_controls.h"
 #include "controller/policy.h"
 #include "controller/snapshot.h"
 #include "placement/capacity.h"
@@ -29,6 +30,11 @@ struct PlacementRequest {
   int32_t priority = 0;
   api::Time created{};
   std::string reservation;  // "ns/name" the run draws on (placement::ChooseReservation), "" none
+  // False when the run's priority comes from a PriorityClass with preemptionPolicy: Never: it
+  // waits for room instead of preempting lower-priority runs.
+  bool may_preempt = true;
+  // The prediction's disk rates (bytes/s upper bounds), for the allocation's IO limits.
+  int64_t disk_read_bytes_per_second = 0, disk_write_bytes_per_second = 0;
   // Set when the run names a reservation it may not use (placement::ReservationChoice).
   std::string reservation_error_reason, reservation_error_message;
 };
@@ -93,7 +99,8 @@ PlacementPlan PlanRunningGrowth(const std::string& run_key, const std::string& i
 // for the migration's second pod (others' pods may have taken the headroom since it was planned).
 GrowPlan QuotaForMigration(const InstanceView& inst, const ClusterSnapshot& s);
 
-// The allocation a plan gives (instance, cpu, memory, reservation).
-api::Allocation AllocationFor(const PlacementRequest& req, const PlacementPlan& plan, const ClusterSnapshot& s);
+// The allocation a plan gives (instance, cpu, memory, reservation, and the IO controls of IoControlsFor).
+api::Allocation AllocationFor(const PlacementRequest& req, const PlacementPlan& plan, const ClusterSnapshot& s,
+                              const IoPolicy& io = IoPolicy{});
 
 }  // namespace prescient::controller

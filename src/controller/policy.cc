@@ -11,6 +11,17 @@
 
 namespace prescient::controller {
 
+namespace {
+Status ParseFlag(const YAML::Node& n, const std::string& where, bool* out) {
+  try {
+    *out = n.as<bool>();
+    return Status::Ok();
+  } catch (const YAML::Exception&) {
+    return InvalidArgument(where + ": expected true or false");
+  }
+}
+}  // namespace
+
 const char* ScalingModeName(ScalingMode m) {
   switch (m) {
     case ScalingMode::kProvisioningRequest: return "ProvisioningRequest";
@@ -109,6 +120,12 @@ Result<ControllerPolicy> ParsePolicyYaml(const std::string& yaml_text, const std
       {"cpuStep", milli(&p.cpu_step_milli)},
       {"agentHeartbeatTimeoutSeconds", secs(&p.agent_heartbeat_timeout)},
       {"hotplugTimeoutSeconds", secs(&p.hotplug_timeout)},
+      {"preemptionGracePeriodSeconds", secs(&p.preemption_grace_period)},
+      {"ioWeightFromPriority",
+       [&p](const YAML::Node& n, const std::string& where) { return ParseFlag(n, where, &p.io.weight_from_priority); }},
+      {"diskBandwidthLimits",
+       [&p](const YAML::Node& n, const std::string& where) { return ParseFlag(n, where, &p.io.disk_bandwidth_limits); }},
+      {"diskBandwidthHeadroom", dbl(&p.io.disk_bandwidth_headroom, 1.0, 100.0)},
       {"retrainIntervalSeconds", secs(&p.retrain_interval)},
       {"holdoutFraction", dbl(&p.holdout_fraction, 0.05, 0.5)},
       {"scalingMode",

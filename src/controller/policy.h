@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "controller/io_controls.h"
 
 namespace prescient::controller {
 
@@ -50,6 +51,12 @@ struct ControllerPolicy {
   // needs a restart) is given up: the VM's size is put back, the quota raise rolled back, and the
   // run queued again; the run does not try growing again for the same time.
   std::chrono::seconds hotplug_timeout{300};
+  // Preemption of a running run (spec.allowPreemptionWhileRunning): status.stopRequest's
+  // gracePeriodSeconds, the agent's SIGTERM -> SIGKILL delay.
+  std::chrono::seconds preemption_grace_period{30};
+  // IO controls in status.allocation (controller/io_controls.h): ioWeight from priority (on),
+  // disk bandwidth limits from the prediction (off) with a headroom factor.
+  IoPolicy io;
   // Retraining.
   std::chrono::seconds retrain_interval{3600};
   size_t retrain_min_new_records = 50;

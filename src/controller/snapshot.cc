@@ -267,6 +267,7 @@ std::optional<Holding> HoldingFromRun(const api::CommandRun& run, int32_t priori
   if (!st.allocation->reservation_name.empty()) h.reservation = run.metadata.ns + "/" + st.allocation->reservation_name;
   h.started = st.agent.has_value() || st.phase == api::RunPhase::kRunning;
   h.created = run.metadata.creation_timestamp.value_or(api::Time{});
+  h.preemptible_while_running = run.spec.AllowPreemptionWhileRunning();
   return h;
 }
 

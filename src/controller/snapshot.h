@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,8 @@ struct Holding {
   std::string reservation;  // "ns/name" when drawn from a reservation
   bool started = false;     // the agent has claimed it
   api::Time created{};      // the run's creationTimestamp (preemption takes the newest first)
+  // spec.allowPreemptionWhileRunning: once started it may still be stopped for a higher-priority run.
+  bool preemptible_while_running = false;
 };
 
 struct ReservationView {
@@ -107,6 +110,9 @@ struct ClusterSnapshot {
   std::map<std::string, PoolView> pools;                // "ns/name"
   // PriorityClass name -> value.
   std::map<std::string, int32_t> priority_classes;
+  // PriorityClasses with preemptionPolicy: Never (a run whose priority comes from one waits
+  // instead of preempting).
+  std::set<std::string> never_preempting_classes;
 
   int64_t HeldCpuMilli(const std::string& instance_key, const std::string& except_uid = "") const;
   int64_t HeldMemoryBytes(const std::string& instance_key, const std::string& except_uid = "") const;
