@@ -1,12 +1,16 @@
 // The v1 and v2 cgroup implementations against a directory laid out like cgroupfs (plain files
-// in a temporary directory): what they write for each limit and how they read statistics. This is
-// how the v2 path is tested on machines that only have v1 (and the other way round).
+// in a temporary directory): what they write for each limit and how they read statistics, one
+// table row per version. This is how the v2 path is tested on machines that only have v1 (and the
+// other way round).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <vector>
 
 #include "exec/cgroup.h"
 
@@ -41,107 +45,212 @@ class FakeCgroupFs {
   std::string root_;
 };
 
-void LayOutV1Group(FakeCgroupFs& f, const std::string& g) {
-  for (const char* file : {"memory/G/memory.limit_in_bytes", "memory/G/memory.memsw.limit_in_bytes",
-                           "memory/G/memory.swappiness", "memory/G/cgroup.procs", "cpu/G/cpu.cfs_quota_us",
-                           "cpu/G/cgroup.procs", "cpuacct/G/cgroup.procs", "blkio/G/cgroup.procs",
-                           "blkio/G/blkio.bfq.weight", "blkio/G/blkio.throttle.read_bps_device",
-                           "blkio/G/blkio.throttle.write_bps_device", "blkio/G/blkio.throttle.read_iops_device",
-                           "blkio/G/blkio.throttle.write_iops_device"}) {
-    std::string rel = file;
-    rel.replace(rel.find("/G/"), 3, "/" + g + "/");
-    f.Put(rel, "");
-  }
-  f.Put("cpu/" + g + "/cpu.cfs_period_us", "100000\n");
+using Files = std::map<std::string, std::string>;  // path under the mount root -> content
+
+// One cgroup version as a table row: a mounted hierarchy, the files the kernel gives a new group,
+// what the implementation writes for limits, and what it reads back from the kernel's files.
+// "{G}" in a path stands for the group's name.
+struct VersionCase {
+  const char* name;
+  CgroupVersion version;
+  Files mount;  // the mounted root(s) before detection
+  std::string group;
+  Files group_files;  // what cgroupfs creates in a new group
+  CgroupLimits limits;
+  Files written;      // after SetLimits(limits)
+  Files unlimited;    // after SetLimits with cpu_cores = memory_bytes = 0
+  Files kernel_limits;  // then ReadLimits() gives:
+  double read_cpu_cores;
+  int64_t read_memory_bytes;
+  Files kernel_stats;  // then ReadStats() gives:
+  CgroupStats stats;
+  std::vector<std::string> procs_files;  // where a process joins the group, one per hierarchy
+  const char* no_net_priority;  // what Unenforceable says of a network priority here
+};
+
+std::string InGroup(std::string path, const std::string& group) {
+  for (size_t at; (at = path.find("{G}")) != std::string::npos;) path.replace(at, 3, group);
+  return path;
 }
 
-TEST(CgroupV1Files, LimitsStatsAndLayout) {
-  FakeCgroupFs f;
-  for (const char* c : {"memory", "cpu", "cpuacct", "blkio"}) f.Put(std::string(c) + "/cgroup.procs", "");
-  f.Put("memory/memory.limit_in_bytes", "9223372036854771712\n");
-  f.Put("cpu/cpu.cfs_quota_us", "-1\n");
-  f.Put("cpuacct/cpuacct.usage", "0\n");
+const VersionCase kVersions[] = {
+    {.name = "V1",
+     .version = CgroupVersion::kV1,
+     .mount = {{"memory/cgroup.procs", ""}, {"cpu/cgroup.procs", ""}, {"cpuacct/cgroup.procs", ""},
+               {"blkio/cgroup.procs", ""}, {"memory/memory.limit_in_bytes", "9223372036854771712\n"},
+               {"cpu/cpu.cfs_quota_us", "-1\n"}, {"cpuacct/cpuacct.usage", "0\n"}},
+     .group = "prescient/run-1",
+     .group_files = {{"memory/{G}/memory.limit_in_bytes", ""}, {"memory/{G}/memory.memsw.limit_in_bytes", ""},
+                     {"memory/{G}/memory.swappiness", ""}, {"memory/{G}/cgroup.procs", ""},
+                     {"cpu/{G}/cpu.cfs_quota_us", ""}, {"cpu/{G}/cpu.cfs_period_us", "100000\n"},
+                     {"cpu/{G}/cgroup.procs", ""}, {"cpuacct/{G}/cgroup.procs", ""}, {"blkio/{G}/cgroup.procs", ""},
+                     {"blkio/{G}/blkio.bfq.weight", ""}, {"blkio/{G}/blkio.throttle.read_bps_device", ""},
+                     {"blkio/{G}/blkio.throttle.write_bps_device", ""},
+                     {"blkio/{G}/blkio.throttle.read_iops_device", ""},
+                     {"blkio/{G}/blkio.throttle.write_iops_device", ""}},
+     .limits = {.cpu_cores = 1.5,
+                .memory_bytes = 256 << 20,
+                .io_weight = 500,
+                .io_devices = {{"254:0", 1048576, 0, 0, 100}}},
+     .written = {{"cpu/{G}/cpu.cfs_quota_us", "150000"},
+                 {"memory/{G}/memory.limit_in_bytes", "268435456"},
+                 {"memory/{G}/memory.memsw.limit_in_bytes", "268435456"},  // no swap
+                 {"blkio/{G}/blkio.bfq.weight", "500"},  // BFQ's scale is v2's, capped at 1000
+                 {"blkio/{G}/blkio.throttle.read_bps_device", "254:0 1048576"},
+                 {"blkio/{G}/blkio.throttle.write_iops_device", "254:0 100"}},
+     .unlimited = {{"cpu/{G}/cpu.cfs_quota_us", "-1"}, {"memory/{G}/memory.limit_in_bytes", "-1"}},
+     .kernel_limits = {{"cpu/{G}/cpu.cfs_quota_us", "50000\n"},
+                       {"memory/{G}/memory.limit_in_bytes", "9223372036854771712\n"}},  // unlimited
+     .read_cpu_cores = 0.5,
+     .read_memory_bytes = 0,
+     .kernel_stats = {{"memory/{G}/memory.usage_in_bytes", "1000000\n"},
+                      {"memory/{G}/memory.max_usage_in_bytes", "3000000\n"},
+                      {"memory/{G}/memory.stat", "rss 1\ntotal_rss 700000\ntotal_cache 300000\ntotal_shmem 4096\n"},
+                      {"memory/{G}/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n"},
+                      {"cpuacct/{G}/cpuacct.usage", "2500000000\n"},
+                      {"cpu/{G}/cpu.stat", "nr_periods 10\nnr_throttled 3\nthrottled_time 120000000\n"},
+                      {"blkio/{G}/blkio.throttle.io_service_bytes_recursive",
+                       "254:0 Read 4096\n254:0 Write 8192\nTotal 12288\n"}},
+     .stats = {.cpu_usage_ns = 2500000000, .cpu_nr_periods = 10, .cpu_nr_throttled = 3,
+               .cpu_throttled_ns = 120000000, .memory_current = 1000000, .memory_peak = 3000000,
+               .memory_anon = 700000, .memory_file = 300000, .memory_shmem = 4096, .oom_kills = 1,
+               .io_read_bytes = 4096, .io_write_bytes = 8192},
+     .procs_files = {"blkio/{G}/cgroup.procs", "cpu/{G}/cgroup.procs", "cpuacct/{G}/cgroup.procs",
+                     "memory/{G}/cgroup.procs"},
+     .no_net_priority = "net_prio"},  // no net_prio hierarchy mounted here
+    {.name = "V2",
+     .version = CgroupVersion::kV2,
+     .mount = {{"cgroup.controllers", "cpuset cpu io memory hugetlb pids\n"},
+               {"cgroup.subtree_control", ""},
+               {"prescient/cgroup.controllers", "cpu io memory pids\n"},
+               {"prescient/cgroup.subtree_control", "cpu io memory pids\n"}},  // already delegated
+     .group = "prescient/run-2",
+     .group_files = {{"{G}/cpu.max", ""}, {"{G}/memory.max", ""}, {"{G}/memory.swap.max", ""},
+                     {"{G}/io.weight", ""}, {"{G}/io.max", ""}, {"{G}/pids.max", ""}, {"{G}/cgroup.procs", ""}},
+     .limits = {.cpu_cores = 0.25,
+                .memory_bytes = 1 << 30,
+                .io_weight = 200,
+                .io_devices = {{"8:0", 0, 2097152, 0, 0}},
+                .pids_max = 100},
+     .written = {{"{G}/cpu.max", "25000 100000"},
+                 {"{G}/memory.max", "1073741824"},
+                 {"{G}/memory.swap.max", "0"},
+                 {"{G}/io.weight", "default 200"},
+                 {"{G}/io.max", "8:0 rbps=max wbps=2097152 riops=max wiops=max"},
+                 {"{G}/pids.max", "100"}},
+     .unlimited = {{"{G}/cpu.max", "max 100000"}, {"{G}/memory.max", "max"}, {"{G}/memory.swap.max", "max"}},
+     .kernel_limits = {{"{G}/cpu.max", "max 100000\n"}, {"{G}/memory.max", "max\n"}},
+     .read_cpu_cores = 0,
+     .read_memory_bytes = 0,
+     .kernel_stats = {{"{G}/memory.current", "5000\n"},
+                      {"{G}/memory.peak", "9000\n"},
+                      {"{G}/memory.stat", "anon 4000\nfile 1000\nshmem 10\ninactive_file 500\n"},
+                      {"{G}/memory.events", "low 0\nhigh 0\nmax 2\noom 1\noom_kill 1\n"},
+                      {"{G}/cpu.stat", "usage_usec 1500\nnr_periods 4\nnr_throttled 2\nthrottled_usec 300\n"},
+                      {"{G}/io.stat", "8:0 rbytes=10 wbytes=20 rios=1 wios=1\n"}},
+     .stats = {.cpu_usage_ns = 1500000, .cpu_nr_periods = 4, .cpu_nr_throttled = 2, .cpu_throttled_ns = 300000,
+               .memory_current = 5000, .memory_peak = 9000, .memory_anon = 4000, .memory_file = 1000,
+               .memory_shmem = 10, .memory_inactive_file = 500, .oom_kills = 1, .io_read_bytes = 10,
+               .io_write_bytes = 20},
+     .procs_files = {"{G}/cgroup.procs"},
+     .no_net_priority = "cgroup v2 has no net_prio"},
+};
+
+void Put(FakeCgroupFs& f, const Files& files, const std::string& group) {
+  for (const auto& [path, text] : files) f.Put(InGroup(path, group), text);
+}
+
+std::unique_ptr<CgroupManager> Detect(FakeCgroupFs& f, const VersionCase& c) {
+  Put(f, c.mount, c.group);
   CgroupOptions o;
   o.mount_root = f.root();
   auto m = DetectCgroups(o);
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
-  EXPECT_EQ((*m)->version(), CgroupVersion::kV1);
+  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  if (!m.ok()) return nullptr;
+  EXPECT_EQ((*m)->version(), c.version);
+  return std::move(*m);
+}
 
-  auto cg = (*m)->Create("prescient/run-1");
+void ExpectFiles(const FakeCgroupFs& f, const Files& files, const std::string& group, const std::string& when) {
+  for (const auto& [path, text] : files) EXPECT_EQ(f.Get(InGroup(path, group)), text) << path << " " << when;
+}
+
+class CgroupFiles : public ::testing::TestWithParam<VersionCase> {};
+
+TEST_P(CgroupFiles, LimitsAndStats) {
+  const VersionCase& c = GetParam();
+  FakeCgroupFs f;
+  auto m = Detect(f, c);
+  ASSERT_NE(m, nullptr);
+  auto cg = m->Create(c.group);
   ASSERT_TRUE(cg.ok()) << cg.status().ToString();
-  EXPECT_EQ((*m)->Create("prescient/run-1").status().code(), Code::kAlreadyExists);
-  EXPECT_EQ((*m)->Create("../escape").status().code(), Code::kInvalidArgument);
-  LayOutV1Group(f, "prescient/run-1");
+  Put(f, c.group_files, c.group);
 
-  CgroupLimits l;
-  l.cpu_cores = 1.5;
-  l.memory_bytes = 256 << 20;
-  l.io_weight = 500;
-  l.io_devices = {{"254:0", 1048576, 0, 0, 100}};
-  ASSERT_TRUE((*cg)->SetLimits(l).ok());
-  EXPECT_EQ(f.Get("cpu/prescient/run-1/cpu.cfs_quota_us"), "150000");
-  EXPECT_EQ(f.Get("memory/prescient/run-1/memory.limit_in_bytes"), "268435456");
-  EXPECT_EQ(f.Get("memory/prescient/run-1/memory.memsw.limit_in_bytes"), "268435456");  // no swap
-  EXPECT_EQ(f.Get("blkio/prescient/run-1/blkio.bfq.weight"), "500");  // BFQ's scale is v2's, capped at 1000
-  EXPECT_EQ(f.Get("blkio/prescient/run-1/blkio.throttle.read_bps_device"), "254:0 1048576");
-  EXPECT_EQ(f.Get("blkio/prescient/run-1/blkio.throttle.write_iops_device"), "254:0 100");
+  ASSERT_TRUE((*cg)->SetLimits(c.limits).ok());
+  ExpectFiles(f, c.written, c.group, "after SetLimits");
+  ASSERT_TRUE((*cg)->SetLimits({.cpu_cores = 0, .memory_bytes = 0}).ok());
+  ExpectFiles(f, c.unlimited, c.group, "after SetLimits without limits");
 
-  CgroupLimits unlimited;
-  unlimited.cpu_cores = 0;
-  unlimited.memory_bytes = 0;
-  ASSERT_TRUE((*cg)->SetLimits(unlimited).ok());
-  EXPECT_EQ(f.Get("cpu/prescient/run-1/cpu.cfs_quota_us"), "-1");
-  EXPECT_EQ(f.Get("memory/prescient/run-1/memory.limit_in_bytes"), "-1");
-
-  f.Put("cpu/prescient/run-1/cpu.cfs_quota_us", "50000\n");
-  f.Put("memory/prescient/run-1/memory.limit_in_bytes", "9223372036854771712\n");
+  Put(f, c.kernel_limits, c.group);
   auto read = (*cg)->ReadLimits();
   ASSERT_TRUE(read.ok()) << read.status().ToString();
-  EXPECT_DOUBLE_EQ(read->cpu_cores.value_or(-1), 0.5);
-  EXPECT_EQ(read->memory_bytes.value_or(-1), 0);  // unlimited
+  EXPECT_DOUBLE_EQ(read->cpu_cores.value_or(-1), c.read_cpu_cores);
+  EXPECT_EQ(read->memory_bytes.value_or(-1), c.read_memory_bytes);  // 0: unlimited
 
-  f.Put("memory/prescient/run-1/memory.usage_in_bytes", "1000000\n");
-  f.Put("memory/prescient/run-1/memory.max_usage_in_bytes", "3000000\n");
-  f.Put("memory/prescient/run-1/memory.stat", "rss 1\ntotal_rss 700000\ntotal_cache 300000\ntotal_shmem 4096\n");
-  f.Put("memory/prescient/run-1/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n");
-  f.Put("cpuacct/prescient/run-1/cpuacct.usage", "2500000000\n");
-  f.Put("cpu/prescient/run-1/cpu.stat", "nr_periods 10\nnr_throttled 3\nthrottled_time 120000000\n");
-  f.Put("blkio/prescient/run-1/blkio.throttle.io_service_bytes_recursive", "254:0 Read 4096\n254:0 Write 8192\nTotal 12288\n");
+  Put(f, c.kernel_stats, c.group);
   auto st = (*cg)->ReadStats();
   ASSERT_TRUE(st.ok()) << st.status().ToString();
-  EXPECT_EQ(st->memory_current, 1000000);
-  EXPECT_EQ(st->memory_peak, 3000000);
-  EXPECT_EQ(st->memory_anon, 700000);
-  EXPECT_EQ(st->memory_shmem, 4096);
-  EXPECT_EQ(st->oom_kills, 1u);
-  EXPECT_EQ(st->cpu_usage_ns, 2500000000u);
-  EXPECT_EQ(st->cpu_nr_throttled, 3u);
-  EXPECT_EQ(st->cpu_throttled_ns, 120000000u);
-  EXPECT_EQ(st->io_read_bytes, 4096u);
-  EXPECT_EQ(st->io_write_bytes, 8192u);
+  EXPECT_EQ(st->cpu_usage_ns, c.stats.cpu_usage_ns);
+  EXPECT_EQ(st->cpu_nr_periods, c.stats.cpu_nr_periods);
+  EXPECT_EQ(st->cpu_nr_throttled, c.stats.cpu_nr_throttled);
+  EXPECT_EQ(st->cpu_throttled_ns, c.stats.cpu_throttled_ns);
+  EXPECT_EQ(st->memory_current, c.stats.memory_current);
+  EXPECT_EQ(st->memory_peak, c.stats.memory_peak);
+  EXPECT_EQ(st->memory_anon, c.stats.memory_anon);
+  EXPECT_EQ(st->memory_file, c.stats.memory_file);
+  EXPECT_EQ(st->memory_shmem, c.stats.memory_shmem);
+  EXPECT_EQ(st->memory_inactive_file, c.stats.memory_inactive_file);
+  EXPECT_EQ(st->oom_kills, c.stats.oom_kills);
+  EXPECT_EQ(st->io_read_bytes, c.stats.io_read_bytes);
+  EXPECT_EQ(st->io_write_bytes, c.stats.io_write_bytes);
 
-  EXPECT_EQ((*cg)->ProcsFiles().size(), 4u);  // one per hierarchy
-  auto listed = (*m)->List("prescient");
-  ASSERT_TRUE(listed.ok());
-  EXPECT_EQ(*listed, (std::vector<std::string>{"prescient/run-1"}));
+  std::vector<std::string> procs = (*cg)->ProcsFiles(), want;
+  std::sort(procs.begin(), procs.end());
+  for (const auto& p : c.procs_files) want.push_back(f.root() + "/" + InGroup(p, c.group));
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(procs, want);
 
-  // No net_prio hierarchy here: a network priority cannot be enforced, and the group says so.
   CgroupLimits prio;
   prio.net_priority = 6;
   prio.io_weight = 200;
-  ASSERT_TRUE((*cg)->SetLimits(prio).ok());
+  ASSERT_TRUE((*cg)->SetLimits(prio).ok());  // what cannot be enforced is skipped
   auto missing = (*cg)->Unenforceable(prio);
   ASSERT_EQ(missing.size(), 1u);
-  EXPECT_NE(missing[0].find("net_prio"), std::string::npos) << missing[0];
+  EXPECT_NE(missing[0].find(c.no_net_priority), std::string::npos) << missing[0];
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, CgroupFiles, ::testing::ValuesIn(kVersions),
+                         [](const ::testing::TestParamInfo<VersionCase>& i) { return i.param.name; });
+
+TEST(CgroupV1Files, NamesListingAndRename) {
+  FakeCgroupFs f;
+  auto m = Detect(f, kVersions[0]);
+  ASSERT_NE(m, nullptr);
+  ASSERT_TRUE(m->Create("prescient/run-1").ok());
+  EXPECT_EQ(m->Create("prescient/run-1").status().code(), Code::kAlreadyExists);
+  EXPECT_EQ(m->Create("../escape").status().code(), Code::kInvalidArgument);
+  auto listed = m->List("prescient");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(*listed, (std::vector<std::string>{"prescient/run-1"}));
 
   // A spare group becomes a run's group by a rename in every hierarchy (v1 only).
-  ASSERT_TRUE((*m)->Create("prescient/spare-1").ok());
-  ASSERT_TRUE((*m)->Rename("prescient/spare-1", "prescient/run-2").ok());
+  ASSERT_TRUE(m->Create("prescient/spare-1").ok());
+  ASSERT_TRUE(m->Rename("prescient/spare-1", "prescient/run-2").ok());
   for (const char* h : {"memory", "cpu", "cpuacct", "blkio"}) {
     EXPECT_TRUE(fs::is_directory(f.root() + "/" + h + "/prescient/run-2")) << h;
     EXPECT_FALSE(fs::exists(f.root() + "/" + h + "/prescient/spare-1")) << h;
   }
-  EXPECT_EQ((*m)->Rename("prescient/run-2", "other/run-2").code(), Code::kInvalidArgument);
+  EXPECT_EQ(m->Rename("prescient/run-2", "other/run-2").code(), Code::kInvalidArgument);
 }
 
 TEST(CgroupV1Files, NetworkPriorityGoesToEveryInterface) {
@@ -168,71 +277,15 @@ TEST(CgroupV1Files, NetworkPriorityGoesToEveryInterface) {
   EXPECT_EQ((*cg)->ProcsFiles().size(), 4u) << "the child joins net_prio too";
 }
 
-TEST(CgroupV2Files, LimitsStatsAndControllerDelegation) {
+TEST(CgroupV2Files, ControllerDelegationAndNoRename) {
   FakeCgroupFs f;
-  f.Put("cgroup.controllers", "cpuset cpu io memory hugetlb pids\n");
-  f.Put("cgroup.subtree_control", "");
-  f.Put("prescient/cgroup.controllers", "cpu io memory pids\n");
-  f.Put("prescient/cgroup.subtree_control", "cpu io memory pids\n");  // already delegated
-  CgroupOptions o;
-  o.mount_root = f.root();
-  auto m = DetectCgroups(o);
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
-  EXPECT_EQ((*m)->version(), CgroupVersion::kV2);
-  auto cg = (*m)->Create("prescient/run-2");
-  ASSERT_TRUE(cg.ok()) << cg.status().ToString();
+  auto m = Detect(f, kVersions[1]);
+  ASSERT_NE(m, nullptr);
+  ASSERT_TRUE(m->Create("prescient/run-2").ok());
   // The root delegated its controllers (each write is one "+controller"; the fake keeps the last).
   EXPECT_EQ(f.Get("cgroup.subtree_control").substr(0, 1), "+");
   EXPECT_EQ(f.Get("prescient/cgroup.subtree_control"), "cpu io memory pids\n");  // untouched
-
-  for (const char* file : {"cpu.max", "memory.max", "memory.swap.max", "io.weight", "io.max", "pids.max", "cgroup.procs"})
-    f.Put(std::string("prescient/run-2/") + file, "");
-  CgroupLimits l;
-  l.cpu_cores = 0.25;
-  l.memory_bytes = 1 << 30;
-  l.io_weight = 200;
-  l.io_devices = {{"8:0", 0, 2097152, 0, 0}};
-  l.pids_max = 100;
-  ASSERT_TRUE((*cg)->SetLimits(l).ok());
-  EXPECT_EQ(f.Get("prescient/run-2/cpu.max"), "25000 100000");
-  EXPECT_EQ(f.Get("prescient/run-2/memory.max"), "1073741824");
-  EXPECT_EQ(f.Get("prescient/run-2/memory.swap.max"), "0");
-  EXPECT_EQ(f.Get("prescient/run-2/io.weight"), "default 200");
-  EXPECT_EQ(f.Get("prescient/run-2/io.max"), "8:0 rbps=max wbps=2097152 riops=max wiops=max");
-  EXPECT_EQ(f.Get("prescient/run-2/pids.max"), "100");
-
-  f.Put("prescient/run-2/cpu.max", "max 100000\n");
-  f.Put("prescient/run-2/memory.max", "max\n");
-  auto read = (*cg)->ReadLimits();
-  ASSERT_TRUE(read.ok()) << read.status().ToString();
-  EXPECT_EQ(read->cpu_cores.value_or(-1), 0);
-  EXPECT_EQ(read->memory_bytes.value_or(-1), 0);
-
-  f.Put("prescient/run-2/memory.current", "5000\n");
-  f.Put("prescient/run-2/memory.peak", "9000\n");
-  f.Put("prescient/run-2/memory.stat", "anon 4000\nfile 1000\nshmem 10\ninactive_file 500\n");
-  f.Put("prescient/run-2/memory.events", "low 0\nhigh 0\nmax 2\noom 1\noom_kill 1\n");
-  f.Put("prescient/run-2/cpu.stat", "usage_usec 1500\nnr_periods 4\nnr_throttled 2\nthrottled_usec 300\n");
-  f.Put("prescient/run-2/io.stat", "8:0 rbytes=10 wbytes=20 rios=1 wios=1\n");
-  auto st = (*cg)->ReadStats();
-  ASSERT_TRUE(st.ok()) << st.status().ToString();
-  EXPECT_EQ(st->memory_current, 5000);
-  EXPECT_EQ(st->memory_peak, 9000);
-  EXPECT_EQ(st->memory_anon, 4000);
-  EXPECT_EQ(st->memory_file, 1000);
-  EXPECT_EQ(st->oom_kills, 1u);
-  EXPECT_EQ(st->cpu_usage_ns, 1500000u);
-  EXPECT_EQ(st->cpu_throttled_ns, 300000u);
-  EXPECT_EQ(st->io_read_bytes, 10u);
-  EXPECT_EQ(st->io_write_bytes, 20u);
-  EXPECT_EQ((*cg)->ProcsFiles(), (std::vector<std::string>{f.root() + "/prescient/run-2/cgroup.procs"}));
-
-  CgroupLimits net;
-  net.net_priority = 1;
-  auto missing = (*cg)->Unenforceable(net);
-  ASSERT_EQ(missing.size(), 1u);
-  EXPECT_NE(missing[0].find("cgroup v2 has no net_prio"), std::string::npos) << missing[0];
-  EXPECT_EQ((*m)->Rename("prescient/run-2", "prescient/run-3").code(), Code::kUnsupported);
+  EXPECT_EQ(m->Rename("prescient/run-2", "prescient/run-3").code(), Code::kUnsupported);
 }
 
 TEST(CgroupDetect, V2WithoutMemoryAndCpuFallsBackToV1OrFails) {
