@@ -309,6 +309,7 @@ TEST_F(ExecutorTest, ShadowOfACommandThatExitsEarlySucceedsAndRemovesItsGroup) {
     auto req = Request(name, command);
     req.limits.memory_bytes = 128LL << 20;
     req.limits.cpu_cores = 0.5;
+    req.limits.pids_max = 64;  // the forker stays small
     auto r = executor_->Shadow(req, milliseconds(5000), Sandbox{}, dir_);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_FALSE(r->timed_out);
