@@ -241,7 +241,7 @@ int main(int argc, char** argv) {
   }
   manager.StartInformers();
   log.Info("started", {{"server", config->server}, {"workers", workers}, {"leaderElect", leader_elect},
-                       {"scalingMode", controller::ScalingModeName(policy.scaling_mode)},
+                       {"scalingMode", controller::ScalingModeName(policy.placement.scaling_mode)},
                        {"historyDir", history_dir}, {"metrics", metrics_addr}, {"probes", probe_addr}});
 
   std::unique_ptr<kube::LeaderElector> elector;

@@ -54,6 +54,7 @@ Result<kube::ReconcileResult> CommandRunReconciler::Reconcile(const std::string&
   if (!cached) {
     // Gone: nothing holds capacity any more (the finalizer already ran). Not an error.
     typed_.Forget(key);
+    ForgetThrottling(key);
     std::lock_guard<std::mutex> lock(assumed_mu_);
     assumed_.erase(key);
     return kube::ReconcileResult{};
@@ -314,14 +315,12 @@ Result<kube::ReconcileResult> CommandRunReconciler::PlaceAndAllocate(Json obj, a
   const PlacementPlan& plan = adm.plan;
   switch (plan.kind) {
     case PlanKind::kFit: {
+      // Observed once the Allocated status is written (that is the allocation), before the label:
+      // a failed label write is retried by a pass that takes the Allocated branch and would never
+      // observe it.
+      ObserveAllocated(run, now, true);
       auto l = EnsureInstanceLabel(written, alloc.instance_id);
       if (!l.ok()) return l.status();
-      if (d_.metrics && run.metadata.creation_timestamp) {
-        d_.metrics->AllocationLatency(Seconds(*run.metadata.creation_timestamp, now));
-        if (run.status.queue && run.status.queue->since) {
-          d_.metrics->QueueWait(PriorityLabel(run.spec.priority.value_or(0)), Seconds(*run.status.queue->since, now));
-        }
-      }
       d_.events->Record(written, kube::kEventNormal, "Allocated",
                         "allocated " + FormatCpuMilli(alloc.cpu_milli) + " CPU and " + FormatBytes(alloc.memory_bytes) +
                             " on " + alloc.instance_id);
@@ -344,6 +343,14 @@ Result<kube::ReconcileResult> CommandRunReconciler::PlaceAndAllocate(Json obj, a
   log_.Info("placed", {{"namespace", ns}, {"name", run.metadata.name}, {"plan", PlanKindName(plan.kind)},
                        {"instance", plan.instance}, {"reason", plan.reason}, {"position", adm.position}});
   return kube::ReconcileResult{backoff};
+}
+
+void CommandRunReconciler::ObserveAllocated(const api::CommandRun& run, api::Time now, bool queue_wait) {
+  if (!d_.metrics || !run.metadata.creation_timestamp) return;
+  d_.metrics->AllocationLatency(Seconds(*run.metadata.creation_timestamp, now));
+  if (queue_wait && run.status.queue && run.status.queue->since) {
+    d_.metrics->QueueWait(PriorityLabel(run.spec.priority.value_or(0)), Seconds(*run.status.queue->since, now));
+  }
 }
 
 // ---- shadow runs (docs/agent-protocol.md, "Shadow") ---------------------------------------------
@@ -461,17 +468,20 @@ Result<kube::ReconcileResult> CommandRunReconciler::CheckGrowth(Json obj, api::C
     const InstanceView* inst = InstanceOf(s, run);
     std::string key = inst ? ns + "/" + inst->name : "";
     bool fits = inst && inst->running &&
-                s.HeldCpuMilli(key) <= inst->CpuMilli() - d_.policy.guest_reserved_cpu_milli &&
-                s.HeldMemoryBytes(key) <= inst->memory_bytes - d_.policy.guest_reserved_memory_bytes;
+                s.HeldCpuMilli(key) <= inst->CpuMilli() - d_.policy.placement.guest_reserved.cpu_milli &&
+                s.HeldMemoryBytes(key) <= inst->memory_bytes - d_.policy.placement.guest_reserved.memory_bytes;
     HotplugVerdict v = DecideHotplug(inst, fits, run.status.allocation ? run.status.allocation->allocated_at : std::nullopt,
-                                     now, d_.policy.hotplug_timeout);
+                                     now, d_.policy.hotplug_timeout, d_.policy.hotplug_start_timeout);
     if (v.outcome == HotplugOutcome::kWait) {
       // Wait for KubeVirt (VMI events wake this run up again; the recheck catches a hotplug that
       // never finishes), keeping the quota headroom the migration's second pod needs: other pods
       // may have taken it since the growth was planned.
-      GrowPlan g = QuotaForMigration(*inst, s);
-      if (g.quota_cpu_milli || g.quota_memory_bytes) {
-        if (Status qs = RaiseQuota(ns, g); !qs.ok()) return qs;
+      // (Not observed growing yet: the raise made before the VM patch stands; nothing to refresh.)
+      if (inst->hotplug_in_flight) {
+        GrowPlan g = QuotaForMigration(*inst, s);
+        if (g.quota_cpu_milli || g.quota_memory_bytes) {
+          if (Status qs = RaiseQuota(ns, g); !qs.ok()) return qs;
+        }
       }
       return kube::ReconcileResult{v.recheck_after};
     }
@@ -518,11 +528,9 @@ Result<kube::ReconcileResult> CommandRunReconciler::CheckGrowth(Json obj, api::C
     Assume(written);
   }
   if (done) {
+    ObserveAllocated(run, now, false);  // before the label write, as in PlaceAndAllocate
     auto l = EnsureInstanceLabel(written, run.status.allocation->instance_id);
     if (!l.ok()) return l.status();
-    if (d_.metrics && run.metadata.creation_timestamp) {
-      d_.metrics->AllocationLatency(Seconds(*run.metadata.creation_timestamp, now));
-    }
     d_.events->Record(written, kube::kEventNormal, "Allocated", "hotplug done; allocated on " + run.status.allocation->instance_id);
     if (Status ls = LowerQuotas(ns); !ls.ok()) return ls;
   } else {
@@ -541,23 +549,23 @@ Result<kube::ReconcileResult> CommandRunReconciler::Feedback(Json obj, api::Comm
   AgentLostDecision lost = CheckAgent(run);
   if (lost.action != AgentLostAction::kNone) return TakeBackFromLostAgent(obj, run, lost);
   kube::ReconcileResult again{lost.recheck_after};
-  auto need = FeedbackGrowth(run, d_.policy);
-  if (!need) return again;
+  const int64_t throttled_for = ThrottledFor(run);
+  if (!WantsRunningGrowth(run, throttled_for, d_.policy)) return again;
   std::lock_guard<std::mutex> lock(place_mu_);
   ClusterSnapshot s = Snapshot(ns);
-  // Grow where it runs: it cannot move.
-  PlacementPlan plan = PlanRunningGrowth(run.Key(), ns + "/" + run.status.allocation->instance_id, need->cpu_milli,
-                                         need->memory_bytes, s, d_.policy);
+  // Grow where it runs: it cannot move (src/placement/growth.h decides by how much and how).
+  RunningGrowthPlan growth = PlanRunningGrowth(run, throttled_for, s, d_.policy);
+  const PlacementPlan& plan = growth.plan;
   if (plan.kind == PlanKind::kFit) {
     api::CommandRunStatus st = run.status;
-    st.allocation->cpu_milli = need->cpu_milli;
-    st.allocation->memory_bytes = need->memory_bytes;
+    st.allocation->cpu_milli = growth.cpu_milli;
+    st.allocation->memory_bytes = growth.memory_bytes;
     auto w = WriteStatus(obj, run, st);
     if (!w.ok()) return w.status();
     Assume(*w);
     d_.events->Record(*w, kube::kEventNormal, "AllocationGrown",
-                      need->reason + ": allocation raised to " + FormatCpuMilli(need->cpu_milli) + " CPU and " +
-                          FormatBytes(need->memory_bytes));
+                      plan.message + ": allocation raised to " + FormatCpuMilli(growth.cpu_milli) + " CPU and " +
+                          FormatBytes(growth.memory_bytes));
     return again;
   }
   if (plan.kind == PlanKind::kGrow) {
@@ -572,11 +580,29 @@ Result<kube::ReconcileResult> CommandRunReconciler::Feedback(Json obj, api::Comm
       if (plan.grow.to_sockets != plan.grow.from_sockets) d_.metrics->Hotplug("cpu");
       if (plan.grow.to_guest != plan.grow.from_guest) d_.metrics->Hotplug("memory");
     }
-    d_.events->Record(obj, kube::kEventNormal, "Hotplug", need->reason + " while running: " + plan.message);
+    d_.events->Record(obj, kube::kEventNormal, "Hotplug", plan.message + " while running");
   }
   // Otherwise the instance cannot grow now (hotplug in flight, maxima, quota): VMI and quota events
   // bring the run back here; no requeue loop (only the heartbeat recheck).
   return again;
+}
+
+int64_t CommandRunReconciler::ThrottledFor(const api::CommandRun& run) {
+  const auto& u = run.status.usage;
+  double fraction = u && u->cpu_throttled_fraction ? *u->cpu_throttled_fraction : 0;
+  std::lock_guard<std::mutex> lock(throttle_mu_);
+  if (fraction < d_.policy.placement.cpu_throttle_threshold) {
+    throttled_since_.erase(run.Key());
+    return 0;
+  }
+  api::Time now = d_.clock->Now();
+  auto it = throttled_since_.emplace(run.Key(), now).first;
+  return std::chrono::duration_cast<std::chrono::seconds>(now - it->second).count();
+}
+
+void CommandRunReconciler::ForgetThrottling(const std::string& key) {
+  std::lock_guard<std::mutex> lock(throttle_mu_);
+  throttled_since_.erase(key);
 }
 
 AgentHeartbeat CommandRunReconciler::HeartbeatOf(const std::string& ns, const std::string& instance) const {
@@ -661,6 +687,7 @@ Result<kube::ReconcileResult> CommandRunReconciler::Complete(const Json& obj, co
     }
   }
   if (first_time && d_.metrics) d_.metrics->RunFinished(api::RunPhaseName(run.status.phase));
+  ForgetThrottling(run.Key());
   if (Status bs = RemoveBalloon(run); !bs.ok()) return bs;
   auto f = EnsureFinalizer(obj, false);
   if (!f.ok()) return f.status();
@@ -978,7 +1005,7 @@ nlohmann::json CommandRunReconciler::LauncherPodSpec(const std::string& instance
 }
 
 Status CommandRunReconciler::AskForNodes(const api::CommandRun& run, const std::string& instance_key, const GrowPlan& g) {
-  if (d_.policy.scaling_mode == ScalingMode::kBalloon) return EnsureBalloon(run, instance_key, g);
+  if (d_.policy.placement.scaling_mode == ScalingMode::kBalloon) return EnsureBalloon(run, instance_key, g);
   return EnsureProvisioningRequest(run, instance_key, g);
 }
 
@@ -1029,7 +1056,7 @@ Status CommandRunReconciler::EnsureBalloon(const api::CommandRun& run, const std
 }
 
 Status CommandRunReconciler::RemoveBalloon(const api::CommandRun& run) {
-  if (d_.policy.scaling_mode != ScalingMode::kBalloon || run.metadata.uid.empty()) return Status::Ok();
+  if (d_.policy.placement.scaling_mode != ScalingMode::kBalloon || run.metadata.uid.empty()) return Status::Ok();
   const std::string& bns = d_.policy.balloon_namespace.empty() ? run.metadata.ns : d_.policy.balloon_namespace;
   // The pods cache tells whether one exists (no API call per placement); a run that was waiting
   // for nodes is checked against the API in case the cache does not cover the balloon namespace.
@@ -1062,7 +1089,7 @@ Status CommandRunReconciler::EnsureProvisioningRequest(const api::CommandRun& ru
              {"kind", "ProvisioningRequest"},
              {"metadata", {{"name", name}, {"namespace", ns}, {"labels", labels}, {"ownerReferences", Json::array({owner})}}},
              {"spec",
-              {{"provisioningClassName", d_.policy.provisioning_class},
+              {{"provisioningClassName", d_.policy.placement.provisioning_class},
                {"podSets", Json::array({{{"podTemplateRef", {{"name", name}}}, {"count", 1}}})}}}};
   auto p = d_.client->Create(resources::kProvisioningRequest, pr);
   if (p.ok()) {
@@ -1149,38 +1176,68 @@ Status CommandRunReconciler::Preempt(const std::string& victim_key, const api::C
   kube::ObjectPtr cached = d_.caches.runs->Get(victim_key);
   if (!cached) return Status::Ok();
   Json obj = *cached;
-  api::FieldErrors errs;
-  api::CommandRun victim = api::CommandRunFromJson(obj, &errs);
-  if (victim.status.agent) return Status(Code::kConflict, "preemption victim " + victim_key + " started meanwhile");
-  // Already released (another run preempted it first, or it was placed again): nothing to take back.
-  if (!api::HoldsAllocation(victim.status.phase) && victim.status.phase != api::RunPhase::kAllocating) return Status::Ok();
-  if (obj["metadata"].contains("labels") && obj["metadata"]["labels"].contains(api::kInstanceLabel)) {
-    obj["metadata"]["labels"].erase(api::kInstanceLabel);
-    auto u = d_.client->Update(api::kCommandRuns, obj);
-    if (!u.ok()) return u.status();
-    obj = *u;
+  std::string vns, vname;
+  kube::SplitKey(victim_key, &vns, &vname);
+  // Status first, then the label. The other order left the victim Allocated without its label for a
+  // moment, which its own reconcile reads as a crash between its two bind writes and repairs by
+  // labelling it again: that write and this status write raced (409) round after round. Status
+  // first is as safe against the agent: the write is guarded by the resourceVersion that shows no
+  // claim, and a Queued run is nothing the agent acts on even while it is still labelled.
+  //
+  // A 409 means the copy was stale (the informer lags, or the agent or the victim's own reconcile
+  // wrote it meanwhile): the victim is read fresh from the API and the decision taken again on
+  // what it shows, a bounded number of times (the cache, not a retry with the same
+  // resourceVersion, is what made this fail).
+  constexpr int kAttempts = 3;
+  api::CommandRun victim;
+  Json written;
+  for (int attempt = 1;; ++attempt) {
+    api::FieldErrors errs;
+    victim = api::CommandRunFromJson(obj, &errs);
+    if (victim.status.agent) return Status(Code::kConflict, "preemption victim " + victim_key + " started meanwhile");
+    // Already released (another run preempted it first, or it was placed again): nothing to take back.
+    if (!api::HoldsAllocation(victim.status.phase) && victim.status.phase != api::RunPhase::kAllocating) return Status::Ok();
+    auto w = WriteStatus(obj, victim, StatusAfterPreemption(victim, by.metadata.name, d_.clock->Now()));
+    if (w.ok()) {
+      written = std::move(*w);
+      break;
+    }
+    if (w.status().code() != Code::kConflict || attempt == kAttempts) return w.status();
+    auto fresh = d_.client->Get(api::kCommandRuns, vns, vname);
+    if (!fresh.ok()) return fresh.status().code() == Code::kNotFound ? Status::Ok() : fresh.status();
+    obj = std::move(*fresh);
   }
-  api::Time now = d_.clock->Now();
-  api::CommandRunStatus st = victim.status;
-  st.phase = api::RunPhase::kQueued;
-  st.allocation.reset();
-  api::QueueStatus q = st.queue.value_or(api::QueueStatus{});
-  q.reason = "Preempted";
-  q.message = "preempted by higher-priority run " + by.metadata.name;
-  q.preempted_by = by.metadata.name;
-  q.position = std::max(q.position, 1);  // waiting again, behind its preemptor; its next placement refines it
-  if (!q.since) q.since = now;
-  st.queue = q;
-  api::SetCondition(&st.conditions, {api::kConditionAllocated, api::ConditionStatus::kFalse, victim.metadata.generation, {},
-                                     "Preempted", q.message},
-                    now);
-  auto w = WriteStatus(obj, victim, st);
-  if (!w.ok()) return w.status();
-  Assume(*w);
+  Assume(written);
+  if (Status ls = RemoveInstanceLabel(written, victim_key); !ls.ok()) return ls;
   if (d_.metrics) d_.metrics->Preemption();
-  d_.events->Record(*w, kube::kEventNormal, "Preempted", q.message);
+  const std::string& msg = written["status"]["queue"].value("message", "");
+  d_.events->Record(written, kube::kEventNormal, "Preempted", msg);
   log_.Info("preempted", {{"namespace", victim.metadata.ns}, {"name", victim.metadata.name}, {"by", by.metadata.name}});
   return Status::Ok();
+}
+
+Status CommandRunReconciler::RemoveInstanceLabel(Json obj, const std::string& key) {
+  std::string ns, name;
+  kube::SplitKey(key, &ns, &name);
+  constexpr int kAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    if (!obj["metadata"].contains("labels") || !obj["metadata"]["labels"].contains(api::kInstanceLabel)) return Status::Ok();
+    api::FieldErrors errs;
+    api::CommandRun run = api::CommandRunFromJson(obj, &errs);
+    // Bound again meanwhile (it was placed anew): the label is its own again.
+    if (api::HoldsAllocation(run.status.phase) || run.status.phase == api::RunPhase::kShadowing) return Status::Ok();
+    obj["metadata"]["labels"].erase(api::kInstanceLabel);
+    auto u = d_.client->Update(api::kCommandRuns, obj);
+    if (u.ok()) {
+      Assume(*u);
+      return Status::Ok();
+    }
+    if (u.status().code() == Code::kNotFound) return Status::Ok();
+    if (u.status().code() != Code::kConflict || attempt == kAttempts) return u.status();
+    auto fresh = d_.client->Get(api::kCommandRuns, ns, name);
+    if (!fresh.ok()) return fresh.status().code() == Code::kNotFound ? Status::Ok() : fresh.status();
+    obj = std::move(*fresh);
+  }
 }
 
 DependencyLookup CommandRunReconciler::Lookup() const {

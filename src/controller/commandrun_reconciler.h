@@ -81,11 +81,21 @@ class CommandRunReconciler : public kube::Reconciler {
   Result<kube::ReconcileResult> Shadow(Json obj, api::CommandRun run);
   Result<kube::ReconcileResult> CheckGrowth(Json obj, api::CommandRun run);
   Result<kube::ReconcileResult> Feedback(Json obj, api::CommandRun run);
+  // How long the run's reported CPU throttling has stayed at or above the policy's threshold, as
+  // seen by this process (from the first report above it; 0 when below). In memory: a restart
+  // starts counting again, which only delays a CPU growth by the sustain time.
+  int64_t ThrottledFor(const api::CommandRun& run);
+  void ForgetThrottling(const std::string& key);
 
   // Lost agents: the heartbeat of the instance's agent, the decision for a bound run, and applying it.
   AgentHeartbeat HeartbeatOf(const std::string& ns, const std::string& instance) const;
   AgentLostDecision CheckAgent(const api::CommandRun& run);
   Result<kube::ReconcileResult> TakeBackFromLostAgent(Json obj, const api::CommandRun& run, const AgentLostDecision& d);
+
+  // The allocation-latency and queue-wait observations, once per run: called right after the
+  // status write that makes it Allocated (whatever failed in earlier passes). `queue_wait`: also
+  // the wait in Queued/Scaling (not for a run that waited for its hotplug).
+  void ObserveAllocated(const api::CommandRun& run, api::Time now, bool queue_wait);
 
   // Side effects.
   Result<Json> WriteStatus(const Json& obj, const api::CommandRun& run, api::CommandRunStatus status);
@@ -113,10 +123,14 @@ class CommandRunReconciler : public kube::Reconciler {
   Json LauncherPodSpec(const std::string& instance_key, const GrowPlan& g) const;
   DependencyLookup Lookup() const;
   Status WakeDeployment(const std::string& ns, const std::string& name, int replicas);
-  // Takes the allocation back from a run that has not started: label off first (the agent acts on
-  // it), then status back to Queued. Both writes are resourceVersion-guarded, so an agent claim
-  // that lands first makes this fail (409) and the run keeps its room.
+  // Takes the allocation back from a run that has not started: status back to Queued, then the
+  // label off. Both writes are resourceVersion-guarded, so an agent claim that lands first makes
+  // this fail (409) and the run keeps its room; a 409 from a stale copy is retried (bounded) on the
+  // run read fresh from the API.
   Status Preempt(const std::string& victim_key, const api::CommandRun& by);
+  // Removes the instance label from a run that no longer holds an allocation (bounded retries on
+  // 409, re-reading the run from the API each time).
+  Status RemoveInstanceLabel(Json obj, const std::string& key);
 
   // The assume cache: our own status writes not yet visible in the informer cache.
   void Assume(const Json& written);
@@ -137,6 +151,8 @@ class CommandRunReconciler : public kube::Reconciler {
   std::atomic<bool> balloon_class_ready_{false};
   std::mutex assumed_mu_;
   std::map<std::string, Assumed> assumed_;  // by run key
+  std::mutex throttle_mu_;
+  std::map<std::string, api::Time> throttled_since_;  // by run key
 };
 
 }  // namespace prescient::controller

@@ -81,8 +81,8 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
                     .Help("Background retraining attempts, by result (promoted, rejected, failed, skipped)")
                     .Register(*registry_)),
       heartbeat_age_(BuildGauge()
-                         .Name("prescient_agent_heartbeat_age_seconds")
-                         .Help("Seconds since the agent of an instance last renewed its Lease")
+                         .Name("prescient_operator_agent_heartbeat_age_seconds")
+                         .Help("Seconds since the agent of an instance last renewed its Lease, as the operator sees it")
                          .Register(*registry_)),
       runs_finished_(BuildCounter()
                          .Name("prescient_commandruns_finished_total")
@@ -105,7 +105,31 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
       history_records_(BuildCounter()
                            .Name("prescient_history_records_total")
                            .Help("Observations appended to the durable run history, by result (ok, error)")
-                           .Register(*registry_)) {}
+                           .Register(*registry_)) {
+  // Known series at 0 (see the header): Add creates a series once and returns it afterwards.
+  auto each = [](const std::vector<std::string>& values, const auto& add) {
+    for (const auto& v : values) add(v);
+  };
+  each(kMetricRatioResources, [&](const std::string& v) { ratio_.Add({{"resource", v}}, kRatioBuckets); });
+  each(kMetricResources, [&](const std::string& v) {
+    under_.Add({{"resource", v}});
+    hotplugs_.Add({{"resource", v}});
+  });
+  each(kMetricHotplugFailureReasons, [&](const std::string& v) { hotplug_failures_.Add({{"reason", v}}); });
+  each(kMetricQuotaDirections, [&](const std::string& v) { quota_changes_.Add({{"direction", v}}); });
+  each(kMetricProvisioningKinds, [&](const std::string& v) { provisioning_.Add({{"kind", v}}); });
+  each(kMetricControllers, [&](const std::string& v) {
+    reconciles_.Add({{"controller", v}});
+    reconcile_errors_.Add({{"controller", v}});
+    reconcile_duration_.Add({{"controller", v}}, kLatencyBuckets);
+    wq_depth_.Add({{"controller", v}});
+    wq_latency_.Add({{"controller", v}}, kLatencyBuckets);
+  });
+  each(kMetricRetrainResults, [&](const std::string& v) { retrains_.Add({{"result", v}}); });
+  each(kMetricFinishedPhases, [&](const std::string& v) { runs_finished_.Add({{"phase", v}}); });
+  each(kMetricPredictionSources, [&](const std::string& v) { predictions_.Add({{"source", v}}); });
+  each(kMetricHistoryResults, [&](const std::string& v) { history_records_.Add({{"result", v}}); });
+}
 
 void Metrics::ObserveActualOverPredicted(const std::string& resource, double ratio) {
   ratio_.Add({{"resource", resource}}, kRatioBuckets).Observe(ratio);

@@ -1,12 +1,15 @@
 // The operator's Prometheus metrics (prometheus-cpp), named by the conventions: prescient_ prefix,
 // _total counters, _seconds histograms, base units. operator/METRICS.md lists every name and help
 // text. One Metrics object per process, registered on the registry the /metrics exposer serves.
+// Every series whose label values are known in advance (the lists below) exists at 0 from the
+// start, so the first increase is visible to rate()/increase() (a series born at 1 is not).
 // Thread-safe (prometheus-cpp metrics are).
 #pragma once
 
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -15,6 +18,19 @@
 #include <prometheus/registry.h>
 
 namespace prescient::controller {
+
+// Label values known at start-up, one list per label; a series is created at 0 for each.
+inline const std::vector<std::string> kMetricResources = {"cpu", "memory"};
+inline const std::vector<std::string> kMetricRatioResources = {"cpu", "memory", "duration"};
+inline const std::vector<std::string> kMetricHotplugFailureReasons = {
+    "QuotaRaiseFailed", "Conflict", "PatchFailed", "NotApplied", "HotplugTimedOut", "RestartRequired"};
+inline const std::vector<std::string> kMetricQuotaDirections = {"raise", "lower"};
+inline const std::vector<std::string> kMetricProvisioningKinds = {"ProvisioningRequest", "Balloon", "PoolScale"};
+inline const std::vector<std::string> kMetricControllers = {"commandrun", "resourcereservation"};
+inline const std::vector<std::string> kMetricRetrainResults = {"promoted", "rejected", "failed", "skipped"};
+inline const std::vector<std::string> kMetricFinishedPhases = {"Succeeded", "Failed"};
+inline const std::vector<std::string> kMetricPredictionSources = {"Model", "History", "Default", "Shadow"};
+inline const std::vector<std::string> kMetricHistoryResults = {"ok", "error"};
 
 class Metrics {
  public:

@@ -5,6 +5,7 @@
 
 #include "common/quantity.h"
 #include "controller/caches.h"
+#include "placement/growth.h"
 #include "placement/queue.h"
 #include "placement/reservation.h"
 
@@ -189,21 +190,7 @@ const char* PlanKindName(PlanKind k) {
   return "Queue";
 }
 
-placement::Policy PlacementPolicyOf(const ControllerPolicy& policy) {
-  placement::Policy p;
-  p.guest_reserved = {policy.guest_reserved_cpu_milli, policy.guest_reserved_memory_bytes};
-  // The operator's memoryStep is its growth granularity (operator/config/policy.yaml); no extra
-  // headroom on top of it.
-  p.memory_step_bytes = policy.memory_step_bytes;
-  p.headroom = 0;
-  switch (policy.scaling_mode) {
-    case ScalingMode::kProvisioningRequest: p.scaling_mode = placement::ScalingMode::kProvisioningRequest; break;
-    case ScalingMode::kBalloon: p.scaling_mode = placement::ScalingMode::kBalloon; break;
-    case ScalingMode::kNone: p.scaling_mode = placement::ScalingMode::kNone; break;
-  }
-  p.provisioning_class = policy.provisioning_class;
-  return p;
-}
+placement::Policy PlacementPolicyOf(const ControllerPolicy& policy) { return policy.placement; }
 
 placement::CapacityView CapacityViewOf(const ClusterSnapshot& s, const std::string& ns) {
   placement::CapacityView v;
@@ -339,40 +326,51 @@ AdmissionResult AdmitInOrder(const PlacementRequest& req, std::vector<PlacementR
   return {};  // unreachable: req is among the waiting runs
 }
 
-PlacementPlan PlanRunningGrowth(const std::string& run_key, const std::string& instance_key, int64_t cpu_milli,
-                                int64_t memory_bytes, const ClusterSnapshot& s, const ControllerPolicy& policy) {
-  PlacementPlan plan;
-  plan.instance = instance_key;
-  std::string ns = instance_key.substr(0, instance_key.find('/'));
+bool WantsRunningGrowth(const api::CommandRun& run, int64_t throttled_for_seconds, const ControllerPolicy& policy) {
+  if (run.status.phase != api::RunPhase::kRunning || !run.status.allocation || !run.status.usage) return false;
+  // With no capacity view the decision stops before placement: kNone means usage is within bounds.
+  return placement::DecideRunningGrowth(placement::SampleFor(run, throttled_for_seconds), placement::CapacityView{},
+                                        policy.placement)
+             .kind != placement::GrowthDecision::Kind::kNone;
+}
+
+RunningGrowthPlan PlanRunningGrowth(const api::CommandRun& run, int64_t throttled_for_seconds, const ClusterSnapshot& s,
+                                    const ControllerPolicy& policy) {
+  RunningGrowthPlan out;
+  PlacementPlan& plan = out.plan;
+  plan.kind = PlanKind::kQueue;
+  if (run.status.phase != api::RunPhase::kRunning || !run.status.allocation || !run.status.usage) return out;
+  const std::string& ns = run.metadata.ns;
+  placement::RunningSample sample = placement::SampleFor(run, throttled_for_seconds);
+  plan.instance = sample.instance;
+  out.cpu_milli = sample.allocated.cpu_milli;
+  out.memory_bytes = sample.allocated.memory_bytes;
   placement::CapacityView view = CapacityViewOf(s, ns);
-  placement::Policy pp = PlacementPolicyOf(policy);
-  const placement::Instance* inst = view.FindInstance(instance_key);
-  const placement::Hold* held = view.ledger.FindHold(run_key);
-  if (inst == nullptr || held == nullptr) {
+  if (view.ledger.FindHold(run.Key()) == nullptr) {
+    // Only an increase is placed (what the run holds is counted already): without its hold there
+    // is nothing to count the increase against.
     plan.reason = "InstanceNotFound";
-    plan.message = "run " + run_key + " holds nothing on " + instance_key;
-    return plan;
+    plan.message = "run " + run.Key() + " holds nothing on " + sample.instance;
+    return out;
   }
-  // Only the increase needs room: what the run holds is already counted in the ledger.
-  Resources delta = placement::Max(Resources{cpu_milli, memory_bytes} - held->amount, Resources{});
-  if (view.Free(*inst, pp).Holds(delta)) {
-    plan.kind = PlanKind::kFit;
-    plan.reason = "Fits";
-    plan.message = "room on " + inst->name;
-    return plan;
+  placement::GrowthDecision d = placement::DecideRunningGrowth(sample, view, policy.placement);
+  out.cpu_milli = d.new_allocation.cpu_milli;
+  out.memory_bytes = d.new_allocation.memory_bytes;
+  plan.reason = d.reason;
+  plan.message = d.message;
+  switch (d.kind) {
+    case placement::GrowthDecision::Kind::kNone:
+    case placement::GrowthDecision::Kind::kBlocked:
+      break;
+    case placement::GrowthDecision::Kind::kResize:
+      plan.kind = PlanKind::kFit;
+      break;
+    case placement::GrowthDecision::Kind::kGrowInstance:
+      plan.kind = PlanKind::kGrow;
+      plan.grow = GrowOf(*d.plan, OwnedQuotaName(s, ns));
+      break;
   }
-  placement::GrowAttempt a = placement::PlanGrowth(*inst, delta, view, pp);
-  if (!a.plan) {
-    plan.reason = a.blocked == placement::GrowBlock::kInFlight ? placement::kReasonHotplugInProgress : "CannotGrow";
-    plan.message = a.message;
-    return plan;
-  }
-  plan.kind = PlanKind::kGrow;
-  plan.grow = GrowOf(*a.plan, OwnedQuotaName(s, ns));
-  plan.reason = "Growing";
-  plan.message = "growing " + inst->name + " to " + std::to_string(a.plan->sockets_after) + " sockets and " +
-                 FormatBytes(a.plan->memory_after);
-  return plan;
+  return out;
 }
 
 GrowPlan QuotaForMigration(const InstanceView& inst, const ClusterSnapshot& s) {

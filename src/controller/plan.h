@@ -67,8 +67,7 @@ struct PlacementPlan {
   std::string message;
 };
 
-// The placement policy the operator's policy implies (guest reserve, memory step without extra
-// headroom, scaling mode and class; the rest keeps src/placement's defaults).
+// The placement part of the operator's policy (ControllerPolicy::placement, the one placement::Policy).
 placement::Policy PlacementPolicyOf(const ControllerPolicy& policy);
 
 // The capacity view of namespace `ns`: its instances (observed launcher pods included), every
@@ -89,11 +88,22 @@ struct AdmissionResult {
 AdmissionResult AdmitInOrder(const PlacementRequest& req, std::vector<PlacementRequest> pending,
                              const ClusterSnapshot& s, const ControllerPolicy& policy);
 
-// Growth while running: the run `run_key` holds capacity on `instance_key` and needs its allocation
-// raised to (cpu_milli, memory_bytes). kFit when the instance has the room, kGrow with the hotplug
-// (and quota raise) when it must grow first, kQueue with the reason otherwise.
-PlacementPlan PlanRunningGrowth(const std::string& run_key, const std::string& instance_key, int64_t cpu_milli,
-                                int64_t memory_bytes, const ClusterSnapshot& s, const ControllerPolicy& policy);
+// Growth while running, decided by placement::DecideRunningGrowth (src/placement/growth.h) from the
+// run's status (allocation, usage, spec.resources.max) on its namespace's capacity view. The plan is
+// kFit when the instance has the room (raise the allocation to cpu_milli/memory_bytes), kGrow when
+// it must be hotplugged first (plan.grow, quota raise included), kQueue otherwise: reason "" when
+// usage is within the allocation, else why it cannot grow now (AtUpperBound, HotplugInProgress,
+// CannotGrow, InstanceNotFound). `throttled_for_seconds`: how long the run's CPU has been throttled
+// above the policy's threshold (the reconciler keeps that).
+struct RunningGrowthPlan {
+  PlacementPlan plan;
+  int64_t cpu_milli = 0, memory_bytes = 0;  // the new allocation (kFit, kGrow)
+};
+RunningGrowthPlan PlanRunningGrowth(const api::CommandRun& run, int64_t throttled_for_seconds, const ClusterSnapshot& s,
+                                    const ControllerPolicy& policy);
+// Whether the run's usage calls for growth at all (no snapshot needed): a cheap check made on every
+// usage report before the namespace's placement lock is taken.
+bool WantsRunningGrowth(const api::CommandRun& run, int64_t throttled_for_seconds, const ControllerPolicy& policy);
 
 // While `inst` is being grown to its VM's desired size: the owned quota's raise that keeps room
 // for the migration's second pod (others' pods may have taken the headroom since it was planned).

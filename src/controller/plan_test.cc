@@ -45,8 +45,7 @@ struct Inst {
 // Placement numbers in these tables are easier to read without the guest OS's share.
 ControllerPolicy Policy0() {
   ControllerPolicy p;
-  p.guest_reserved_cpu_milli = 0;
-  p.guest_reserved_memory_bytes = 0;
+  p.placement.guest_reserved = {0, 0};
   return p;
 }
 
@@ -291,19 +290,111 @@ TEST(RequestFor, ResolvesPriorityAndTheReservationItDrawsOn) {
   EXPECT_EQ(req.reservation_error_reason, "ReservationUserMismatch");
 }
 
+// A run holding (1000m, alloc_mem) on vm1, Running, that reported `used` memory and `throttled`.
+api::CommandRun RunningOn(int64_t alloc_mem, int64_t used, std::optional<double> throttled = std::nullopt) {
+  api::CommandRun r;
+  r.metadata.name = "run";
+  r.metadata.ns = "default";
+  r.metadata.uid = "uid-run";
+  r.status.phase = api::RunPhase::kRunning;
+  api::Allocation a;
+  a.instance_id = "vm1";
+  a.cpu_milli = 1000;
+  a.memory_bytes = alloc_mem;
+  r.status.allocation = a;
+  api::Usage u;
+  u.peaks.memory_bytes = used;
+  u.cpu_throttled_fraction = throttled;
+  r.status.usage = u;
+  return r;
+}
+
+TEST(PlanRunningGrowth, TheOperatorsPolicyThroughPlacement) {
+  // The operator's defaults (0.9 threshold, growthFactor 1.5, memoryStep 256Mi, throttle 0.2, cpuStep
+  // 1000m) applied by placement::DecideRunningGrowth; a 4-CPU 8Gi VM has the room.
+  ControllerPolicy policy = Policy0();
+  ClusterSnapshot s = Snap({Inst("vm1").Obj()});
+  s.instances["default/vm1"].sockets = 2;
+  s.instances["default/vm1"].memory_bytes = 8 * Gi;
+  auto capped = [](api::CommandRun r, int64_t max_mem) {
+    r.spec.resources = api::ResourceBounds{};
+    r.spec.resources->max = api::ResourceAmounts{};
+    r.spec.resources->max->memory_bytes = max_mem;
+    return r;
+  };
+  api::CommandRun allocated = RunningOn(1000 * Mi, 950 * Mi);
+  allocated.status.phase = api::RunPhase::kAllocated;
+  struct Case {
+    std::string name;
+    api::CommandRun run;
+    PlanKind want;
+    std::string reason;
+    int64_t want_mem, want_cpu;
+  };
+  std::vector<Case> cases = {
+      {"below threshold", RunningOn(1000 * Mi, 800 * Mi), PlanKind::kQueue, "", 1000 * Mi, 1000},
+      // 950Mi x 1.5 = 1425Mi, aligned to KubeVirt's 2Mi.
+      {"at 95%: grow by factor", RunningOn(1000 * Mi, 950 * Mi), PlanKind::kFit, "UsageNearAllocation", 1426 * Mi, 1000},
+      {"at 91%: at least a memoryStep", RunningOn(1000 * Mi, 910 * Mi), PlanKind::kFit, "UsageNearAllocation", 1366 * Mi, 1000},
+      {"bounded by spec max", capped(RunningOn(1000 * Mi, 950 * Mi), 1200 * Mi), PlanKind::kFit, "UsageNearAllocation",
+       1200 * Mi, 1000},
+      {"already at spec max", capped(RunningOn(1000 * Mi, 950 * Mi), 1000 * Mi), PlanKind::kQueue, "AtUpperBound",
+       1000 * Mi, 1000},
+      {"throttled: more cpu", RunningOn(1000 * Mi, 100 * Mi, 0.5), PlanKind::kFit, "UsageNearAllocation", 1000 * Mi, 2000},
+      {"lightly throttled: nothing", RunningOn(1000 * Mi, 100 * Mi, 0.1), PlanKind::kQueue, "", 1000 * Mi, 1000},
+      {"not running yet", allocated, PlanKind::kQueue, "", 0, 0},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    s.holdings = {Held("run", "vm1", 1000, c.run.status.allocation->memory_bytes)};
+    RunningGrowthPlan g = PlanRunningGrowth(c.run, 0, s, policy);
+    EXPECT_EQ(g.plan.kind, c.want) << g.plan.message;
+    EXPECT_EQ(g.plan.reason, c.reason);
+    EXPECT_EQ(WantsRunningGrowth(c.run, 0, policy), !c.reason.empty());
+    if (c.want_mem) {
+      EXPECT_EQ(g.memory_bytes, c.want_mem);
+      EXPECT_EQ(g.cpu_milli, c.want_cpu);
+    }
+  }
+}
+
+TEST(PlanRunningGrowth, SustainedThrottlingWhenThePolicyAsksForIt) {
+  ControllerPolicy policy = Policy0();
+  policy.placement.cpu_throttle_sustain_seconds = 30;
+  ClusterSnapshot s = Snap({Inst("vm1").Obj()});
+  s.holdings = {Held("run", "vm1", 1000, 1 * Gi)};
+  api::CommandRun r = RunningOn(1 * Gi, 100 * Mi, 0.5);
+  EXPECT_FALSE(WantsRunningGrowth(r, 10, policy));
+  EXPECT_EQ(PlanRunningGrowth(r, 10, s, policy).plan.kind, PlanKind::kQueue);
+  RunningGrowthPlan g = PlanRunningGrowth(r, 30, s, policy);
+  EXPECT_EQ(g.plan.kind, PlanKind::kFit) << g.plan.message;
+  EXPECT_EQ(g.cpu_milli, 2000);
+}
+
 TEST(PlanRunningGrowth, RoomThenHotplugThenWait) {
   ControllerPolicy policy = Policy0();
   ClusterSnapshot s = Snap({Inst("vm1").Obj()});
+  // 1Gi held of a 2Gi VM: 1000Mi used grows it to 1500Mi, which fits.
   s.holdings = {Held("run", "vm1", 500, 1 * Gi)};
-  PlacementPlan p = PlanRunningGrowth("default/run", "default/vm1", 500, 1536 * Mi, s, policy);
-  EXPECT_EQ(p.kind, PlanKind::kFit) << p.message;  // 2Gi VM: the extra 512Mi is free
-  p = PlanRunningGrowth("default/run", "default/vm1", 500, 3 * Gi, s, policy);
-  ASSERT_EQ(p.kind, PlanKind::kGrow) << p.message;
-  EXPECT_GE(p.grow.to_guest, 3 * Gi);
+  api::CommandRun r = RunningOn(1 * Gi, 1000 * Mi);
+  r.status.allocation->cpu_milli = 500;
+  RunningGrowthPlan g = PlanRunningGrowth(r, 0, s, policy);
+  EXPECT_EQ(g.plan.kind, PlanKind::kFit) << g.plan.message;
+  EXPECT_EQ(g.memory_bytes, 1500 * Mi);
+  // 2000Mi used: 3000Mi does not fit the 2Gi VM, which is hotplugged first.
+  r.status.usage->peaks.memory_bytes = 2000 * Mi;
+  s.holdings = {Held("run", "vm1", 500, 2000 * Mi)};
+  r.status.allocation->memory_bytes = 2000 * Mi;
+  g = PlanRunningGrowth(r, 0, s, policy);
+  ASSERT_EQ(g.plan.kind, PlanKind::kGrow) << g.plan.message;
+  EXPECT_GE(g.plan.grow.to_guest, 3000 * Mi);
   s.instances["default/vm1"] = Inst("vm1").InFlight(1, 3 * Gi).Obj();
-  p = PlanRunningGrowth("default/run", "default/vm1", 500, 3 * Gi, s, policy);
-  EXPECT_EQ(p.kind, PlanKind::kQueue);
-  EXPECT_EQ(p.reason, "HotplugInProgress");
+  g = PlanRunningGrowth(r, 0, s, policy);
+  EXPECT_EQ(g.plan.kind, PlanKind::kQueue);
+  EXPECT_EQ(g.plan.reason, "HotplugInProgress");
+  // A run that holds nothing there any more is not grown.
+  s.holdings.clear();
+  EXPECT_EQ(PlanRunningGrowth(r, 0, s, policy).plan.reason, "InstanceNotFound");
 }
 
 TEST(QuotaForMigration, KeepsRoomForTheSecondPodWhileTheHotplugRuns) {

@@ -22,17 +22,25 @@ Status ParseFlag(const YAML::Node& n, const std::string& where, bool* out) {
 }
 }  // namespace
 
-const char* ScalingModeName(ScalingMode m) {
-  switch (m) {
-    case ScalingMode::kProvisioningRequest: return "ProvisioningRequest";
-    case ScalingMode::kBalloon: return "Balloon";
-    case ScalingMode::kNone: return "None";
-  }
-  return "None";
+placement::Policy OperatorPlacementDefaults() {
+  placement::Policy p;
+  p.guest_reserved = {250, 256LL << 20};
+  p.memory_step_bytes = 256LL << 20;  // memoryStep: hotplug granularity and the growth step
+  p.headroom = 0;
+  p.memory_growth_threshold = 0.9;
+  p.memory_growth_step = 0;
+  p.memory_growth_min_step_bytes = p.memory_step_bytes;
+  p.memory_growth_usage_factor = 1.5;
+  p.cpu_throttle_threshold = 0.2;
+  p.cpu_throttle_sustain_seconds = 0;
+  p.cpu_growth_step = 0;
+  p.cpu_growth_min_step_milli = 1000;
+  return p;
 }
 
 Result<ControllerPolicy> ParsePolicyYaml(const std::string& yaml_text, const std::string& origin) {
   ControllerPolicy p;
+  placement::Policy& pp = p.placement;
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -95,11 +103,11 @@ Result<ControllerPolicy> ParsePolicyYaml(const std::string& yaml_text, const std
       {"defaultCPU", milli(&p.default_cpu_milli)},
       {"defaultMemory", bytes(&p.default_memory_bytes)},
       {"defaultDurationSeconds", dbl(&p.default_duration_seconds, 0.001, 1e7)},
-      {"memoryStep", bytes(&p.memory_step_bytes)},
-      {"guestReservedCPU", milli(&p.guest_reserved_cpu_milli)},
-      {"guestReservedMemory", bytes(&p.guest_reserved_memory_bytes)},
+      {"memoryStep", bytes(&pp.memory_step_bytes)},
+      {"guestReservedCPU", milli(&pp.guest_reserved.cpu_milli)},
+      {"guestReservedMemory", bytes(&pp.guest_reserved.memory_bytes)},
       {"ownedQuotaName", str(&p.owned_quota_name)},
-      {"provisioningClassName", str(&p.provisioning_class)},
+      {"provisioningClassName", str(&pp.provisioning_class)},
       {"balloonNamespace", str(&p.balloon_namespace)},
       {"balloonPriorityClassName", str(&p.balloon_priority_class)},
       {"balloonImage", str(&p.balloon_image)},
@@ -114,10 +122,10 @@ Result<ControllerPolicy> ParsePolicyYaml(const std::string& yaml_text, const std
            return InvalidArgument(where + ": expected an integer");
          }
        }},
-      {"growthMemoryThreshold", dbl(&p.growth_memory_threshold, 0.1, 1.0)},
-      {"growthFactor", dbl(&p.growth_factor, 1.0, 10.0)},
-      {"throttleThreshold", dbl(&p.throttle_threshold, 0.0, 1.0)},
-      {"cpuStep", milli(&p.cpu_step_milli)},
+      {"growthMemoryThreshold", dbl(&pp.memory_growth_threshold, 0.1, 1.0)},
+      {"growthFactor", dbl(&pp.memory_growth_usage_factor, 1.0, 10.0)},
+      {"throttleThreshold", dbl(&pp.cpu_throttle_threshold, 0.0, 1.0)},
+      {"cpuStep", milli(&pp.cpu_growth_min_step_milli)},
       {"agentHeartbeatTimeoutSeconds", secs(&p.agent_heartbeat_timeout)},
       {"hotplugTimeoutSeconds", secs(&p.hotplug_timeout)},
       {"preemptionGracePeriodSeconds", secs(&p.preemption_grace_period)},
@@ -126,14 +134,26 @@ Result<ControllerPolicy> ParsePolicyYaml(const std::string& yaml_text, const std
       {"diskBandwidthLimits",
        [&p](const YAML::Node& n, const std::string& where) { return ParseFlag(n, where, &p.io.disk_bandwidth_limits); }},
       {"diskBandwidthHeadroom", dbl(&p.io.disk_bandwidth_headroom, 1.0, 100.0)},
+      {"hotplugStartTimeoutSeconds", secs(&p.hotplug_start_timeout)},
       {"retrainIntervalSeconds", secs(&p.retrain_interval)},
       {"holdoutFraction", dbl(&p.holdout_fraction, 0.05, 0.5)},
+      {"throttleSustainSeconds",
+       [&pp](const YAML::Node& n, const std::string& where) {
+         try {
+           long v = n.as<long>();
+           if (v < 0 || v > 86400) return InvalidArgument(where + ": must be in [0, 86400] seconds");
+           pp.cpu_throttle_sustain_seconds = v;
+           return Status::Ok();
+         } catch (const YAML::Exception&) {
+           return InvalidArgument(where + ": expected a number of seconds");
+         }
+       }},
       {"scalingMode",
-       [&p](const YAML::Node& n, const std::string& where) {
+       [&pp](const YAML::Node& n, const std::string& where) {
          std::string v = n.Scalar();
-         if (v == "ProvisioningRequest") p.scaling_mode = ScalingMode::kProvisioningRequest;
-         else if (v == "Balloon") p.scaling_mode = ScalingMode::kBalloon;
-         else if (v == "None") p.scaling_mode = ScalingMode::kNone;
+         if (v == "ProvisioningRequest") pp.scaling_mode = ScalingMode::kProvisioningRequest;
+         else if (v == "Balloon") pp.scaling_mode = ScalingMode::kBalloon;
+         else if (v == "None") pp.scaling_mode = ScalingMode::kNone;
          else return InvalidArgument(where + ": must be ProvisioningRequest, Balloon or None, not \"" + v + "\"");
          return Status::Ok();
        }},
@@ -156,6 +176,8 @@ Result<ControllerPolicy> ParsePolicyYaml(const std::string& yaml_text, const std
     if (k == keys.end()) return InvalidArgument(where + ": unknown policy key");
     if (Status s = k->second(it->second, where); !s.ok()) return s;
   }
+  // memoryStep is the growth step as well as the hotplug granularity.
+  pp.memory_growth_min_step_bytes = pp.memory_step_bytes;
   return p;
 }
 

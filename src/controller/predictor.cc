@@ -68,12 +68,17 @@ api::Prediction ClampPrediction(api::Prediction p, const std::optional<api::Reso
   std::optional<int64_t> none;
   const api::ResourceAmounts* mn = bounds && bounds->min ? &*bounds->min : nullptr;
   const api::ResourceAmounts* mx = bounds && bounds->max ? &*bounds->max : nullptr;
+  // The floor guards against a model or default that says "nothing"; the user's bounds come after
+  // it, so an explicit spec.resources.max below the floor is honoured (the user's ceiling wins).
+  p.cpu_milli = std::max<int64_t>(p.cpu_milli, kMinCpuMilli);
+  p.memory_bytes = std::max<int64_t>(p.memory_bytes, kMinMemoryBytes);
   p.cpu_milli = clamp(p.cpu_milli, mn ? mn->cpu_milli : none, mx ? mx->cpu_milli : none);
   p.memory_bytes = clamp(p.memory_bytes, mn ? mn->memory_bytes : none, mx ? mx->memory_bytes : none);
   p.network_bytes_per_second =
       clamp(p.network_bytes_per_second, mn ? mn->network_bytes_per_second : none, mx ? mx->network_bytes_per_second : none);
+  // A zero max (not allowed by the CRD, but not trusted here) still leaves a non-empty allocation.
   p.cpu_milli = std::max<int64_t>(p.cpu_milli, 1);
-  p.memory_bytes = std::max<int64_t>(p.memory_bytes, 16LL << 20);
+  p.memory_bytes = std::max<int64_t>(p.memory_bytes, 1);
   return p;
 }
 

@@ -50,8 +50,13 @@ class HistoryPredictor : public Predictor {
   size_t observations_ = 0;
 };
 
-// Clamps every resource of `p` into spec.resources.{min,max} (cpu, memory, network); never below
-// 1m CPU / 16Mi memory so an allocation is never empty.
+// The smallest prediction the operator makes on its own (a model or default that says "nothing"
+// must not become an empty allocation).
+inline constexpr int64_t kMinCpuMilli = 1;
+inline constexpr int64_t kMinMemoryBytes = 16LL << 20;
+// Raises `p` to the floor above, then clamps every resource into spec.resources.{min,max} (cpu,
+// memory, network). The user's bounds win over the floor: a spec.resources.max.memory of 8Mi is
+// allocated 8Mi, not 16Mi (what they asked for is a ceiling they set on purpose).
 api::Prediction ClampPrediction(api::Prediction p, const std::optional<api::ResourceBounds>& bounds);
 
 }  // namespace prescient::controller

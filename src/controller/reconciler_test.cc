@@ -88,11 +88,11 @@ class ReconcilerTest : public ::testing::Test {
     d.clock = &clock_;
     d.predictor = &predictor_;
     d.history = history_.get();
-    d.policy.guest_reserved_cpu_milli = 0;
-    d.policy.guest_reserved_memory_bytes = 0;
+    d.policy.placement.guest_reserved = {0, 0};
     d.caches = {&runs_, &reservations_, &vmis_, &vms_, &pods_, &nodes_, &quotas_, &pools_, nullptr, nullptr};
     d.caches.ledger = &ledger_;  // as in production: holdings come from the ledger Sync() feeds
     d.caches.leases = &leases_;
+    d.metrics = &metrics_;
     rec_ = std::make_unique<CommandRunReconciler>(d);
     ASSERT_TRUE(client_.Create(kube::resources::kNode, NodeObj("n1")).ok());
   }
@@ -156,6 +156,8 @@ class ReconcilerTest : public ::testing::Test {
   HistoryPredictor predictor_{ControllerPolicy{}};
   std::filesystem::path dir_;
   std::unique_ptr<history::HistoryStore> history_;
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+  Metrics metrics_{registry_};
   std::unique_ptr<CommandRunReconciler> rec_;
 };
 
@@ -312,6 +314,37 @@ TEST_F(ReconcilerTest, ApiFaultsAreRetriedWithoutLosingOrDoublingTheAllocation) 
   EXPECT_EQ(a.status.allocation->cpu_milli + b.status.allocation->cpu_milli, 1000);
 }
 
+// prescient_allocation_latency_seconds' count.
+uint64_t AllocationLatencyCount(prometheus::Registry& r) {
+  for (const auto& f : r.Collect()) {
+    if (f.name == "prescient_allocation_latency_seconds" && !f.metric.empty()) return f.metric[0].histogram.sample_count;
+  }
+  return 0;
+}
+
+TEST_F(ReconcilerTest, AllocationLatencyIsObservedOnceEvenWhenTheLabelWriteFails) {
+  Put(resources::kVirtualMachine, Vm("vm1", 2, "2Gi"));
+  Put(resources::kVirtualMachineInstance, Vmi("vm1", 2, "2Gi"));
+  Put(api::kCommandRuns, RunObj("small", "vm1"));
+  // The label write that follows the Allocated status write fails once.
+  int failed = 0;
+  client_.SetHook([&](const std::string& verb, const kube::ResourceType& type, const std::string&, const std::string& name) {
+    if (verb != "update" || type.resource != "commandruns" || name != "small" || failed > 0) return Status::Ok();
+    auto o = client_.Get(api::kCommandRuns, "default", "small");
+    if (!o.ok() || !o->contains("status") || (*o)["status"].value("phase", "") != "Allocated") return Status::Ok();
+    ++failed;
+    return Status(Code::kServerError, "injected");
+  });
+  Settle("default/small");
+  ASSERT_EQ(failed, 1);
+  api::CommandRun r = Get("small");
+  EXPECT_EQ(r.status.phase, api::RunPhase::kAllocated);
+  EXPECT_EQ(r.metadata.labels[api::kInstanceLabel], "vm1");
+  EXPECT_EQ(AllocationLatencyCount(*registry_), 1u) << "observed exactly once, not lost with the failed pass";
+  Settle("default/small");
+  EXPECT_EQ(AllocationLatencyCount(*registry_), 1u);
+}
+
 // The agent's heartbeat Lease, renewed `age` ago.
 json AgentLease(const std::string& instance, Clock::TimePoint renewed) {
   return {{"apiVersion", "coordination.k8s.io/v1"},
@@ -416,6 +449,40 @@ TEST_F(ReconcilerTest, HotplugThatNeverFinishesIsRolledBackAndTheRunQueuedWithou
   clock_.Advance(std::chrono::seconds(301));
   Settle("default/heavy");
   EXPECT_EQ(Get("heavy").status.phase, api::RunPhase::kAllocating);
+}
+
+TEST_F(ReconcilerTest, GrowthNotObservedYetIsInProgressUntilTheStartDeadline) {
+  Put(resources::kVirtualMachine, Vm("vm1", 2, "2Gi"));
+  Put(resources::kVirtualMachineInstance, Vmi("vm1", 2, "2Gi"));
+  Put(api::kCommandRuns, RunObj("heavy", "vm1", "3Gi"));
+  // Place it, up to the pass that writes Allocating and patches the VM...
+  for (int i = 0; i < 4 && Get("heavy").status.phase != api::RunPhase::kAllocating; ++i) {
+    Sync();
+    ASSERT_TRUE(rec_->Reconcile("default/heavy").ok());
+  }
+  ASSERT_EQ(Get("heavy").status.phase, api::RunPhase::kAllocating);
+  // ...then the run's own event arrives before the VM's: the VM cache still shows the old size.
+  json run = *client_.Get(api::kCommandRuns, "default", "heavy");
+  auto obj = std::make_shared<const json>(run);
+  ledger_.Observe(runs_.Upsert("default/heavy", obj), obj);
+  auto r = rec_->Reconcile("default/heavy");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->requeue_after, std::chrono::milliseconds(30001)) << "looked at again at the start deadline";
+  api::CommandRun h = Get("heavy");
+  EXPECT_EQ(h.status.phase, api::RunPhase::kAllocating) << "not observed yet is not a failure";
+  EXPECT_TRUE(h.status.allocation.has_value());
+  EXPECT_FALSE(events_.Has("default/heavy", "HotplugNotApplied"));
+  // The patch is undone by someone and never shows on the VMI: past the deadline it never started.
+  json vm = *client_.Get(resources::kVirtualMachine, "default", "vm1");
+  vm["spec"]["template"]["spec"]["domain"]["memory"]["guest"] = "2Gi";
+  ASSERT_TRUE(client_.Update(resources::kVirtualMachine, vm).ok());
+  clock_.Advance(std::chrono::seconds(31));
+  Sync();
+  ASSERT_TRUE(rec_->Reconcile("default/heavy").ok());
+  h = Get("heavy");
+  EXPECT_EQ(h.status.phase, api::RunPhase::kQueued);
+  EXPECT_EQ(h.status.queue->reason, "HotplugNotApplied");
+  EXPECT_TRUE(events_.Has("default/heavy", "HotplugNotApplied"));
 }
 
 TEST_F(ReconcilerTest, RestartRequiredGivesTheGrowthUpAtOnce) {
@@ -541,6 +608,111 @@ TEST_F(ReconcilerTest, ShadowWithoutAResultTimesOutAndPlacesUnrefined) {
   int64_t rv = client_.CurrentResourceVersion();
   ASSERT_TRUE(rec_->Reconcile("default/quiet").ok());
   EXPECT_EQ(client_.CurrentResourceVersion(), rv);
+}
+
+// ---- preemption under conflicting writes ----------------------------------------------------------
+
+// A run of `cpu` on VM `vm` at `priority` (min = max, so the prediction is exactly that).
+json PriorityRun(const std::string& name, const std::string& vm, const std::string& cpu, int priority) {
+  json j = RunObj(name, vm);
+  j["spec"]["priority"] = priority;
+  j["spec"]["resources"] = {{"min", {{"cpu", cpu}, {"memory", "256Mi"}}}, {"max", {{"cpu", cpu}, {"memory", "256Mi"}}}};
+  return j;
+}
+
+class PreemptionConflictTest : public ReconcilerTest {
+ protected:
+  // `fixed` (1 vCPU, cannot grow) holds one of the two runs; `low` is bound to it.
+  void SetUp() override {
+    ReconcilerTest::SetUp();
+    json vmi = Vmi("fixed", 1, "1Gi");
+    vmi["spec"]["domain"]["cpu"]["maxSockets"] = 1;
+    vmi["spec"]["domain"]["memory"]["maxGuest"] = "1Gi";
+    Put(resources::kVirtualMachine, Vm("fixed", 1, "1Gi"));
+    Put(resources::kVirtualMachineInstance, vmi);
+    Put(api::kCommandRuns, PriorityRun("low", "fixed", "600m", 10));
+    Settle("default/low");
+    ASSERT_EQ(Get("low").status.phase, api::RunPhase::kAllocated);
+    Put(api::kCommandRuns, PriorityRun("high", "fixed", "600m", 1000));
+    Sync();
+  }
+  // Another writer of `low` (its agent's heartbeat annotation, its own reconcile) lands between
+  // the operator's read and its write, `races` times: each makes the write 409.
+  void RaceWritesToLow(int races) {
+    races_ = races;
+    client_.SetHook([this](const std::string& verb, const kube::ResourceType& type, const std::string&,
+                           const std::string& name) {
+      if (verb != "updatestatus" || type.resource != "commandruns" || name != "low") return Status::Ok();
+      ++low_status_writes_;
+      if (races_ == 0) return Status::Ok();
+      --races_;
+      json o = *client_.Get(api::kCommandRuns, "default", "low");
+      o["metadata"]["annotations"]["example.com/touched"] = std::to_string(low_status_writes_);
+      EXPECT_TRUE(client_.Update(api::kCommandRuns, o).ok());
+      return Status::Ok();
+    });
+  }
+  int races_ = 0;
+  int low_status_writes_ = 0;
+};
+
+TEST_F(PreemptionConflictTest, StaleVictimIsReadAgainAndTheDecisionReappliedUntilItConverges) {
+  // Two racing writes: the first two status writes are 409, the third (on a fresh read) lands.
+  RaceWritesToLow(2);
+  auto r = rec_->Reconcile("default/high");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(low_status_writes_, 3);
+  api::CommandRun low = Get("low");
+  EXPECT_EQ(low.status.phase, api::RunPhase::kQueued);
+  EXPECT_FALSE(low.status.allocation.has_value());
+  ASSERT_TRUE(low.status.queue.has_value());
+  EXPECT_EQ(low.status.queue->reason, "Preempted");
+  EXPECT_EQ(low.status.queue->preempted_by, "high");
+  EXPECT_FALSE(low.metadata.labels.count(api::kInstanceLabel)) << "the agent must not see it any more";
+  EXPECT_EQ(low.metadata.annotations["example.com/touched"], "2") << "the other writer's change is kept";
+  EXPECT_TRUE(events_.Has("default/low", "Preempted"));
+  client_.SetHook(nullptr);
+  Settle("default/high");
+  Settle("default/low");
+  EXPECT_EQ(Get("high").status.phase, api::RunPhase::kAllocated);
+  EXPECT_EQ(Get("high").metadata.labels[api::kInstanceLabel], "fixed");
+  EXPECT_EQ(Get("low").status.phase, api::RunPhase::kQueued);
+  EXPECT_FALSE(Get("low").metadata.labels.count(api::kInstanceLabel));
+}
+
+TEST_F(PreemptionConflictTest, EndlessConflictsAreRetriedABoundedNumberOfTimesThenLeftToTheWorkQueue) {
+  RaceWritesToLow(1000);
+  auto r = rec_->Reconcile("default/high");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kConflict) << r.status().ToString();
+  EXPECT_EQ(low_status_writes_, 3);
+  api::CommandRun low = Get("low");
+  EXPECT_EQ(low.status.phase, api::RunPhase::kAllocated) << "nothing half-done: it keeps its room";
+  EXPECT_EQ(low.metadata.labels[api::kInstanceLabel], "fixed");
+  // The other writer stops: the work queue's retry converges.
+  races_ = 0;
+  Sync();
+  ASSERT_TRUE(rec_->Reconcile("default/high").ok());
+  EXPECT_EQ(Get("low").status.phase, api::RunPhase::kQueued);
+}
+
+TEST_F(PreemptionConflictTest, AClaimSeenOnTheFreshReadStopsThePreemption) {
+  // The agent claims `low` while the operator's copy is stale: the fresh read shows the claim.
+  client_.SetHook([this](const std::string& verb, const kube::ResourceType& type, const std::string&,
+                         const std::string& name) {
+    if (verb != "updatestatus" || type.resource != "commandruns" || name != "low" || races_++ > 0) return Status::Ok();
+    json o = *client_.Get(api::kCommandRuns, "default", "low");
+    o["status"]["phase"] = "Running";
+    o["status"]["agent"] = {{"instance", "fixed"}, {"claimedAt", FormatRfc3339(clock_.Now())}};
+    EXPECT_TRUE(client_.UpdateStatus(api::kCommandRuns, o).ok());
+    return Status::Ok();
+  });
+  auto r = rec_->Reconcile("default/high");
+  EXPECT_FALSE(r.ok());
+  api::CommandRun low = Get("low");
+  EXPECT_EQ(low.status.phase, api::RunPhase::kRunning) << "a started run is never taken back";
+  ASSERT_TRUE(low.status.allocation.has_value());
+  EXPECT_EQ(low.metadata.labels[api::kInstanceLabel], "fixed");
 }
 
 }  // namespace

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "api/constants.h"
 #include "api/validation.h"
 #include "common/clock.h"
 #include "common/quantity.h"
+#include "placement/quota.h"
 
 namespace prescient::controller {
 
@@ -109,36 +111,21 @@ api::CommandRunStatus StatusAfterPlan(const api::CommandRun& run, const api::Com
 }
 
 
-std::optional<GrowthNeed> FeedbackGrowth(const api::CommandRun& run, const ControllerPolicy& policy) {
-  const auto& st = run.status;
-  if (st.phase != api::RunPhase::kRunning || !st.allocation || !st.usage) return std::nullopt;
-  std::optional<int64_t> max_cpu, max_mem;
-  if (run.spec.resources && run.spec.resources->max) {
-    max_cpu = run.spec.resources->max->cpu_milli;
-    max_mem = run.spec.resources->max->memory_bytes;
-  }
-  GrowthNeed need{st.allocation->cpu_milli, st.allocation->memory_bytes, ""};
-  int64_t peak = std::max(st.usage->peaks.memory_bytes, st.usage->memory_current_bytes);
-  if (st.allocation->memory_bytes > 0 &&
-      static_cast<double>(peak) >= policy.growth_memory_threshold * static_cast<double>(st.allocation->memory_bytes)) {
-    int64_t want = std::max<int64_t>(static_cast<int64_t>(std::ceil(static_cast<double>(peak) * policy.growth_factor)),
-                                     st.allocation->memory_bytes + policy.memory_step_bytes);
-    if (max_mem) want = std::min(want, *max_mem);
-    if (want > st.allocation->memory_bytes) {
-      need.memory_bytes = want;
-      need.reason = "MemoryNearLimit";
-    }
-  }
-  if (st.usage->cpu_throttled_fraction && *st.usage->cpu_throttled_fraction > policy.throttle_threshold) {
-    int64_t want = st.allocation->cpu_milli + policy.cpu_step_milli;
-    if (max_cpu) want = std::min(want, *max_cpu);
-    if (want > st.allocation->cpu_milli) {
-      need.cpu_milli = want;
-      need.reason = need.reason.empty() ? "CpuThrottled" : need.reason + ",CpuThrottled";
-    }
-  }
-  if (need.reason.empty()) return std::nullopt;
-  return need;
+api::CommandRunStatus StatusAfterPreemption(const api::CommandRun& victim, const std::string& by, api::Time now) {
+  api::CommandRunStatus st = victim.status;
+  st.phase = api::RunPhase::kQueued;
+  st.allocation.reset();
+  api::QueueStatus q = st.queue.value_or(api::QueueStatus{});
+  q.reason = "Preempted";
+  q.message = "preempted by higher-priority run " + by;
+  q.preempted_by = by;
+  q.position = std::max(q.position, 1);  // waiting again, behind its preemptor; its next placement refines it
+  if (!q.since) q.since = now;
+  st.queue = q;
+  api::SetCondition(&st.conditions, {api::kConditionAllocated, api::ConditionStatus::kFalse, victim.metadata.generation, {},
+                                     "Preempted", q.message},
+                    now);
+  return st;
 }
 
 std::optional<history::Observation> ObservationOf(const api::CommandRun& run, const InstanceView* instance) {
@@ -255,23 +242,21 @@ DependencyGate EvaluateDependencies(const api::CommandRun& run, const Dependency
 
 std::optional<QuotaHard> DesiredQuotaHard(const QuotaView& q, bool growth_in_flight) {
   if (!q.owned || growth_in_flight) return std::nullopt;
+  // placement::LoweredHard is the arithmetic (max(used, min(hard, floor)) per resource), with the
+  // baseline as the floor; a resource without a hard limit or a baseline is left alone, and only a
+  // lowering is applied here (a raise is RaiseQuota's, before a growth).
+  constexpr int64_t kUnset = std::numeric_limits<int64_t>::max() / 8;
+  placement::OwnedQuota owned{{q.hard_cpu_milli.value_or(kUnset), q.hard_memory_bytes.value_or(kUnset)},
+                              {q.used_cpu_milli, q.used_memory_bytes},
+                              std::nullopt};
+  placement::Resources floor{q.baseline_cpu_milli.value_or(kUnset), q.baseline_memory_bytes.value_or(kUnset)};
+  placement::Resources lowered = placement::LoweredHard(owned, floor);
   QuotaHard want;
-  bool change = false;
-  if (q.baseline_cpu_milli && q.hard_cpu_milli) {
-    int64_t v = std::max(*q.baseline_cpu_milli, q.used_cpu_milli);
-    if (v < *q.hard_cpu_milli) {
-      want.cpu_milli = v;
-      change = true;
-    }
+  if (q.hard_cpu_milli && q.baseline_cpu_milli && lowered.cpu_milli < *q.hard_cpu_milli) want.cpu_milli = lowered.cpu_milli;
+  if (q.hard_memory_bytes && q.baseline_memory_bytes && lowered.memory_bytes < *q.hard_memory_bytes) {
+    want.memory_bytes = lowered.memory_bytes;
   }
-  if (q.baseline_memory_bytes && q.hard_memory_bytes) {
-    int64_t v = std::max(*q.baseline_memory_bytes, q.used_memory_bytes);
-    if (v < *q.hard_memory_bytes) {
-      want.memory_bytes = v;
-      change = true;
-    }
-  }
-  if (!change) return std::nullopt;
+  if (!want.cpu_milli && !want.memory_bytes) return std::nullopt;
   return want;
 }
 
@@ -349,7 +334,7 @@ api::CommandRunStatus StatusAfterAgentLost(const api::CommandRun& run, const Age
 }
 
 HotplugVerdict DecideHotplug(const InstanceView* inst, bool fits, std::optional<api::Time> requested_at, api::Time now,
-                             std::chrono::seconds timeout) {
+                             std::chrono::seconds timeout, std::chrono::seconds start_timeout) {
   HotplugVerdict v;
   if (inst && inst->restart_required) {
     v.outcome = HotplugOutcome::kRestartRequired;
@@ -371,7 +356,17 @@ HotplugVerdict DecideHotplug(const InstanceView* inst, bool fits, std::optional<
     v.recheck_after = std::chrono::duration_cast<std::chrono::milliseconds>(timeout - elapsed) + std::chrono::seconds(1);
     return v;
   }
-  v.outcome = fits ? HotplugOutcome::kDone : HotplugOutcome::kNotApplied;
+  if (fits) {
+    v.outcome = HotplugOutcome::kDone;
+    return v;
+  }
+  if (inst && requested_at && now - *requested_at < start_timeout) {
+    // Not observed yet (the VM patch's event may still be on its way): in progress until the deadline.
+    v.recheck_after = std::chrono::duration_cast<std::chrono::milliseconds>(start_timeout - (now - *requested_at)) +
+                      std::chrono::milliseconds(1);
+    return v;
+  }
+  v.outcome = HotplugOutcome::kNotApplied;
   return v;
 }
 

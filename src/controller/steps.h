@@ -3,10 +3,10 @@
 //   ValidateReferences  — what the schema cannot check: the target VM exists in the run's namespace,
 //                          the named reservation exists.
 //   StatusAfterPlan     — the status a placement plan leads to (phase, allocation, queue, conditions).
-//   FeedbackGrowth      — while running: the larger allocation usage calls for (memory near the
-//                          allocation, sustained CPU throttling), within spec.resources.max.
 //   ObservationOf       — a finished run as a history observation (command, context, prediction, usage).
-//   DesiredQuotaHard    — the owned quota's spec.hard once no growth is in flight (lowered back).
+//   DesiredQuotaHard    — the owned quota's spec.hard once no growth is in flight (lowered back,
+//                          by placement::LoweredHard).
+// Growth while running is src/placement's (growth.h), reached through controller/plan.h.
 // Pure functions; thread-safe.
 #pragma once
 
@@ -35,11 +35,9 @@ api::CommandRunStatus StatusAfterPlan(const api::CommandRun& run, const api::Com
                                       const AdmissionResult& admission, const api::Allocation& allocation,
                                       api::Time now);
 
-struct GrowthNeed {
-  int64_t cpu_milli = 0, memory_bytes = 0;  // the new allocation
-  std::string reason;                       // "MemoryNearLimit" | "CpuThrottled"
-};
-std::optional<GrowthNeed> FeedbackGrowth(const api::CommandRun& run, const ControllerPolicy& policy);
+// The status of a run whose allocation a higher-priority run (`by`, its name) takes back before it
+// started: Queued without allocation, reason Preempted, waiting behind its preemptor.
+api::CommandRunStatus StatusAfterPreemption(const api::CommandRun& victim, const std::string& by, api::Time now);
 
 // nullopt for runs without usage to learn from (never ran, refused, invalid).
 std::optional<history::Observation> ObservationOf(const api::CommandRun& run, const InstanceView* instance);
@@ -125,9 +123,12 @@ struct HotplugVerdict {
   std::string reason, message;                 // kTimedOut / kRestartRequired
 };
 // `inst` the run's instance (null: gone); `fits`: the allocation fits it now; `requested_at`: when
-// the growth was asked for (status.allocation.allocatedAt while Allocating).
+// the growth was asked for (status.allocation.allocatedAt while Allocating). An instance that
+// neither fits nor shows the growth yet has not been observed growing: the caches may lag the VM
+// patch (the run's Allocating status is written first), so it is waited for until `start_timeout`
+// after the request, and only then judged kNotApplied (the patch never landed or was undone).
 HotplugVerdict DecideHotplug(const InstanceView* inst, bool fits, std::optional<api::Time> requested_at, api::Time now,
-                             std::chrono::seconds timeout);
+                             std::chrono::seconds timeout, std::chrono::seconds start_timeout);
 // The status of a run whose growth was given up: Queued without allocation, the reason in the queue
 // status and the Allocated condition, and HotplugFailed (time = now, restarting the back-off).
 api::CommandRunStatus StatusAfterHotplugFailure(const api::CommandRun& run, const HotplugVerdict& v, api::Time now);

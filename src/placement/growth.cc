@@ -34,7 +34,11 @@ GrowthDecision DecideRunningGrowth(const RunningSample& s, const CapacityView& v
     wants = true;
     int64_t step = std::max(policy.memory_growth_min_step_bytes,
                             static_cast<int64_t>(std::ceil(double(s.allocated.memory_bytes) * policy.memory_growth_step)));
-    int64_t target = AlignUp(s.allocated.memory_bytes + step, kMemoryAlignment);
+    int64_t target = s.allocated.memory_bytes + step;
+    if (policy.memory_growth_usage_factor > 0) {
+      target = std::max(target, static_cast<int64_t>(std::ceil(double(s.memory_used_bytes) * policy.memory_growth_usage_factor)));
+    }
+    target = AlignUp(target, kMemoryAlignment);
     if (s.max && s.max->memory_bytes) target = std::min(target, *s.max->memory_bytes);
     if (target > s.allocated.memory_bytes) {
       d.new_allocation.memory_bytes = target;
@@ -85,7 +89,8 @@ GrowthDecision DecideRunningGrowth(const RunningSample& s, const CapacityView& v
     return d;
   }
   d.kind = GrowthDecision::Kind::kBlocked;
-  d.reason = "CannotGrow";
+  // A hotplug already under way is a wait, not a dead end: the instance's events bring the run back.
+  d.reason = a.blocked == GrowBlock::kInFlight ? kReasonHotplugInProgress : "CannotGrow";
   d.message = why + "; " + a.message;
   return d;
 }

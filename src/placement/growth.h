@@ -1,8 +1,10 @@
 // Growth while running: from the usage the agent reports, whether a run's allocation must grow
 // (memory at or above policy.memory_growth_threshold of the allocation; CPU throttled in at least
 // policy.cpu_throttle_threshold of periods for policy.cpu_throttle_sustain_seconds), by how much
-// (a step within spec.resources.max), and whether its instance has the room or must be hotplugged
-// first. Pure functions; thread-safe.
+// (a step, or the usage times memory_growth_usage_factor, within spec.resources.max), and whether
+// its instance has the room or must be hotplugged first. The operator's one implementation of
+// growth while running (src/controller calls it through controller/plan.h). Pure functions;
+// thread-safe.
 #pragma once
 
 #include <optional>
@@ -27,7 +29,7 @@ struct GrowthDecision {
     kNone,          // usage is within the allocation
     kResize,        // the instance has room: write the larger allocation, the agent applies it
     kGrowInstance,  // hotplug the instance (plan), then write the larger allocation
-    kBlocked,       // it should grow but cannot (reason)
+    kBlocked,       // it should grow but cannot (reason: AtUpperBound, InstanceNotFound, HotplugInProgress, CannotGrow)
   };
   Kind kind = Kind::kNone;
   Resources new_allocation;

@@ -87,6 +87,27 @@ TEST(DecideRunningGrowthTest, Table) {
   }
 }
 
+TEST(DecideRunningGrowthTest, UsageFactorSetsALargerTarget) {
+  const CapacityView roomy = MakeView()
+                                 .Add(MakeInstance("small-vm").MaxSockets(4).MaxGuest(8 * kGiB).Obj())
+                                 .Add(MakeNode("node-1").Obj())
+                                 .Add(MakeHold("r", "small-vm").Amount(1000, kGiB).Started().Obj())
+                                 .Obj();
+  Policy p = PlainPolicy();
+  p.memory_growth_usage_factor = 1.5;
+  // 1000Mi used x 1.5 = 1500Mi beats the 25 % step (1280Mi).
+  GrowthDecision d = DecideRunningGrowth(Sample(1000, kGiB, 1000 * kMiB), roomy, p);
+  EXPECT_EQ(d.kind, Kind::kResize);
+  EXPECT_EQ(d.new_allocation.memory_bytes, 1500 * kMiB);
+  // Aligned to KubeVirt's 2Mi: 931Mi x 1.5 = 1396.5Mi -> 1398Mi (the step, 1280Mi, is smaller).
+  d = DecideRunningGrowth(Sample(1000, kGiB, 931 * kMiB), roomy, p);
+  EXPECT_EQ(d.new_allocation.memory_bytes, 1398 * kMiB);
+  // The step wins when it is larger; the cap still applies.
+  p.memory_growth_usage_factor = 1.01;
+  d = DecideRunningGrowth(WithMax(Sample(1000, kGiB, 1000 * kMiB), std::nullopt, 1100 * kMiB), roomy, p);
+  EXPECT_EQ(d.new_allocation.memory_bytes, 1100 * kMiB);
+}
+
 TEST(SampleForTest, ReadsStatus) {
   api::CommandRun run;
   run.metadata.name = "r";

@@ -1,15 +1,15 @@
-// The operator's placement policy: prediction quantiles, growth thresholds, how to ask for nodes,
-// headroom, and what each guest keeps for itself. Defaults are usable as they are; a YAML or JSON
-// file (--config, or a ConfigMap key) may override any of them, and every error names the file,
-// line and key. Plain value; the loader is a pure function of its text.
+// The placement policy: prediction quantiles, growth thresholds, how to ask for nodes, headroom,
+// and what each guest keeps for itself. The one policy struct of the project: the operator's
+// ControllerPolicy (src/controller/policy.h) holds one, and its config file (--config,
+// operator/config/policy.yaml) maps its keys into it. The defaults here are src/placement's own
+// (used by its tests); the operator starts from OperatorDefaults() in controller/policy.h.
+// Plain value.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 
-#include "common/status.h"
 #include "placement/resources.h"
 
 namespace prescient::placement {
@@ -24,9 +24,11 @@ struct Policy {
 
   // Growth while running: memory usage at or above this share of the allocation grows it...
   double memory_growth_threshold = 0.9;
-  // ...by this share of the allocation, and at least memory_growth_min_step.
+  // ...by this share of the allocation, and at least memory_growth_min_step...
   double memory_growth_step = 0.25;
   int64_t memory_growth_min_step_bytes = 256 * kMiB;
+  // ...and to at least the usage times this factor (0: off).
+  double memory_growth_usage_factor = 0;
   // CPU throttled in at least this share of periods for cpu_throttle_sustain_seconds grows CPU...
   double cpu_throttle_threshold = 0.25;
   int64_t cpu_throttle_sustain_seconds = 30;
@@ -54,19 +56,5 @@ struct Policy {
   // node groups only when node groups are known.
   std::optional<Resources> largest_node;
 };
-
-// Parses a policy document (YAML or JSON). Absent keys keep their defaults. `source` names the
-// text in errors ("policy.yaml"). Unknown keys, wrong types and out-of-range values are errors:
-//   quantiles: {memory: 0.95, cpu: 0.9}
-//   growth: {memoryThreshold: 0.9, memoryStep: 0.25, memoryMinStep: 256Mi,
-//            cpuThrottleThreshold: 0.25, cpuThrottleSustainSeconds: 30, cpuStep: 0.5, cpuMinStep: 500m}
-//   scaling: {mode: ProvisioningRequest | Balloon | None, provisioningClassName: ...}
-//   headroom: 0.1
-//   guestReserved: {cpu: 250m, memory: 256Mi}
-//   hotplug: true
-//   preemption: true
-//   largestNode: {cpu: "16", memory: 64Gi}
-Result<Policy> ParsePolicy(std::string_view text, std::string_view source);
-Result<Policy> LoadPolicyFile(const std::string& path);
 
 }  // namespace prescient::placement
