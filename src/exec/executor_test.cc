@@ -554,7 +554,10 @@ TEST(CloneIntoCgroup, ChildIsBornInItsV2Group) {
   ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0) << dir << ": " << std::strerror(errno);
   auto launcher = NewRealProcessLauncher();
   ProcessSpec spec;
-  spec.argv = {"/bin/cat", "/proc/self/cgroup"};
+  // As an unprivileged user: the ids are set in a child that a raw clone3 made (not glibc's fork).
+  spec.argv = {"/bin/sh", "-c", "id -u; cat /proc/self/cgroup"};
+  spec.uid = 65534;
+  spec.gid = 65534;
   spec.cgroup_procs_files = {dir + "/cgroup.procs"};
   auto p = launcher->Start(spec);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
@@ -563,10 +566,12 @@ TEST(CloneIntoCgroup, ChildIsBornInItsV2Group) {
   ASSERT_TRUE((*p)->Wait(milliseconds(10000), &e));
   (*p)->FinishOutput();
   EXPECT_EQ(e.exit_code, 0);
+  const std::string out = (*p)->Tail();
+  EXPECT_EQ(out.rfind("65534\n", 0), 0u) << out;
   std::string v2_line;
-  for (const auto& [ctrl, path] : ParseProcCgroup((*p)->Tail()))
+  for (const auto& [ctrl, path] : ParseProcCgroup(out))
     if (ctrl.empty()) v2_line = path;
-  EXPECT_EQ(v2_line, "/" + name) << (*p)->Tail();
+  EXPECT_EQ(v2_line, "/" + name) << out;
   p->reset();
   // The group empties once the child is reaped (bounded wait, no sleep on success).
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
