@@ -271,9 +271,10 @@ TEST_F(ExecutorTest, ShadowRunLeavesNoFileBehindAndHasNoNetwork) {
   std::string command = "echo data > " + marker + " && cat " + marker + " && echo x > /root/prescient-shadow-test && " +
                         "touch /dev/prescient-shadow-dev && echo zero | head -c 1 /dev/zero > /dev/null && " +
                         "(echo 1 > /proc/sys/vm/drop_caches 2>/dev/null && echo SYSCTL-WRITABLE || echo SYSCTL-READONLY) && " +
-                        Python() + " -c \"import socket; socket.create_connection(('127.0.0.1', " +
-                        std::to_string(server.port()) + "), timeout=1)\" 2>/dev/null && echo CONNECTED || echo NO-NETWORK; " +
-                        "sleep 30";
+                        // bash's /dev/tcp, not Python: its start-up under the 0.5-core quota on a loaded
+                        // machine could outlast the budget (then neither word was printed).
+                        "timeout 1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(server.port()) +
+                        "' 2>/dev/null && echo CONNECTED || echo NO-NETWORK; sleep 30";
   auto req = Request("shadow", command);
   req.limits.memory_bytes = 128LL << 20;
   req.limits.cpu_cores = 0.5;
