@@ -12,12 +12,8 @@
 // the 1-minute load average before and after (the machine is shared).
 // Needs root and cgroups, the prescient-agent and prescient-sim binaries (PRESCIENT_SIM).
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,9 +30,7 @@
 
 #include "api/constants.h"
 #include "common/clock.h"
-#include "kube/config.h"
-#include "kube/rest_client.h"
-#include "testing/sim_process.h"
+#include "testing/cluster.h"
 
 using nlohmann::json;
 using namespace prescient;
@@ -46,16 +40,9 @@ namespace {
 
 constexpr const char* kNs = "agents";
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream b;
-  b << in.rdbuf();
-  return b.str();
-}
-
 // utime + stime of a process in seconds.
 double ProcessCpuSeconds(pid_t pid) {
-  std::string stat = ReadAll("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat = testing::ReadFileText("/proc/" + std::to_string(pid) + "/stat");
   size_t close = stat.rfind(')');
   if (close == std::string::npos) return 0;
   std::istringstream in(stat.substr(close + 2));
@@ -68,7 +55,7 @@ double ProcessCpuSeconds(pid_t pid) {
 
 double LoadAverage() {
   double l = -1;
-  std::istringstream(ReadAll("/proc/loadavg")) >> l;
+  std::istringstream(testing::ReadFileText("/proc/loadavg")) >> l;
   return l;
 }
 
@@ -87,29 +74,17 @@ int64_t NowNs() {
 class Bench {
  public:
   int Run(const std::string& out_path) {
-    if (geteuid() != 0) return Fail("needs root (the agent creates cgroups)");
-    if (access(PRESCIENT_AGENT_BINARY, X_OK) != 0) return Fail(std::string("no agent binary at ") + PRESCIENT_AGENT_BINARY);
-    testing::SimOptions so;
-    so.scenario = std::string(PRESCIENT_SOURCE_DIR) + "/tests/agent/testdata/agent-scenario.yaml";
-    auto sim = testing::SimProcess::Start(so);
-    if (!sim.ok()) return Fail("prescient-sim: " + sim.status().ToString());
-    sim_ = std::move(*sim);
-    auto crds = testing::RunKubectl(sim_->kubeconfig(), {"apply", "-f", std::string(PRESCIENT_SOURCE_DIR) + "/crds/"});
-    if (crds.exit_code != 0) return Fail("applying crds: " + crds.ToString());
-    auto cfg = kube::LoadKubeconfig({sim_->kubeconfig()}, "", true);
-    if (!cfg.ok()) return Fail(cfg.status().ToString());
-    auto client = kube::NewRestClient(*cfg);
-    if (!client.ok()) return Fail(client.status().ToString());
-    client_ = std::move(*client);
-    char tmpl[] = "/tmp/agent-bench-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    parent_ = "prescient-agent-bench-" + std::to_string(getpid());
-    for (int i = 0; i < 400; ++i) {
-      auto vmi = client_->Get({"kubevirt.io", "v1", "virtualmachineinstances", "VirtualMachineInstance", true}, kNs, "vm-a");
-      if (vmi.ok() && (*vmi)["status"].contains("currentCPUTopology")) break;
-      std::this_thread::sleep_for(50ms);
-    }
-    if (!StartAgent()) return Fail("cannot start the agent");
+    if (std::string missing = testing::AgentPrerequisitesMissing(); !missing.empty()) return Fail(missing);
+    testing::ClusterOptions co;
+    co.scenario_file = testing::SourceDir() + "/tests/agent/testdata/agent-scenario.yaml";
+    co.name = "agent-bench";
+    auto cluster = testing::TestCluster::Start(co);
+    if (!cluster.ok()) return Fail(cluster.status().ToString());
+    cluster_ = std::move(*cluster);
+    client_ = &cluster_->client();
+    parent_ = testing::CgroupParentName("agent-bench");
+    if (Status ready = cluster_->WaitForVmis(kNs, {"vm-a"}, 20s); !ready.ok()) return Fail(ready.ToString());
+    if (Status started = StartAgent(); !started.ok()) return Fail(started.ToString());
 
     json result = {{"machine", {{"cpus", std::thread::hardware_concurrency()}}}};
     result["loadAverage1m"]["before"] = LoadAverage();
@@ -125,9 +100,7 @@ class Bench {
       if (left == 0) break;
       std::this_thread::sleep_for(50ms);
     }
-    for (const char* h : {"memory", "cpu,cpuacct", "cpu", "cpuacct", "blkio", "pids", ""})
-      if (!parent_.empty()) rmdir((std::string("/sys/fs/cgroup/") + h + "/" + parent_).c_str());
-    std::filesystem::remove_all(dir_);
+    testing::RemoveCgroupParent(parent_);
 
     std::printf("\nprescient-agent benchmark (%u CPUs, shared machine)\n", std::thread::hardware_concurrency());
     std::printf("%-52s %12s %10s\n", "metric", "value", "target");
@@ -165,24 +138,16 @@ class Bench {
     return 1;
   }
 
-  bool StartAgent() {
-    agent_log_ = dir_ + "/agent.log";
-    std::vector<std::string> args = {PRESCIENT_AGENT_BINARY, "--kubeconfig", sim_->kubeconfig(), "--instance", "vm-a",
-                                     "--namespace", kNs, "--state-dir", dir_ + "/state", "--log-dir", dir_ + "/logs",
-                                     "--cgroup-parent", parent_, "--metrics-bind-address", MetricsAddress(),
-                                     "--sample-interval", "1s", "--report-interval", "5s"};
-    agent_ = fork();
-    if (agent_ == 0) {
-      int fd = open(agent_log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    return agent_ > 0;
+  Status StartAgent() {
+    agent_ = cluster_->Agent({.instance = "vm-a",
+                              .ns = kNs,
+                              .cgroup_parent = parent_,
+                              .metrics_bind_address = MetricsAddress(),
+                              .sample_interval = "1s",
+                              .report_interval = "5s"});
+    agent_log_ = agent_->log_path();
+    state_dir_ = (cluster_->dir() / "agent-state").string();
+    return agent_->Start();
   }
   // A free loopback port for the agent's /metrics (to read its own sampling-CPU counter).
   std::string MetricsAddress() {
@@ -207,11 +172,7 @@ class Bench {
     return -1;
   }
   void StopAgent() {
-    if (agent_ <= 0) return;
-    kill(agent_, SIGTERM);
-    int st;
-    waitpid(agent_, &st, 0);
-    agent_ = -1;
+    if (agent_) agent_->Stop();
   }
 
   bool Create(const std::string& name, const json& spec_command) {
@@ -255,7 +216,7 @@ class Bench {
       }
     }
     std::vector<double> end_to_end, write_to_event, event_to_exec, queue, journal, claim, launch, shim_to_exec, to_shim;
-    std::istringstream log(ReadAll(agent_log_));
+    std::istringstream log(testing::ReadFileText(agent_log_));
     for (std::string line; std::getline(log, line);) {
       json j = json::parse(line, nullptr, false);
       if (!j.is_object() || j.value("msg", "") != "started" || !j.contains("eventUnixNs")) continue;
@@ -311,9 +272,9 @@ class Bench {
       for (auto& e : std::filesystem::directory_iterator("/proc")) {
         std::string name = e.path().filename();
         if (!std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-        std::string cmd = ReadAll(e.path().string() + "/cmdline");
+        std::string cmd = testing::ReadFileText(e.path().string() + "/cmdline");
         // Cold shims name their spec under the state dir, warm ones their spare cgroup.
-        bool ours = cmd.find(dir_ + "/state/runs/") != std::string::npos || cmd.find(parent_ + "/spare-") != std::string::npos;
+        bool ours = cmd.find(state_dir_ + "/runs/") != std::string::npos || cmd.find(parent_ + "/spare-") != std::string::npos;
         if (ours && cmd.find("shim") != std::string::npos)
           pids.push_back(std::stoi(name));
       }
@@ -325,12 +286,12 @@ class Bench {
       for (pid_t p : v) s += ProcessCpuSeconds(p);
       return s;
     };
-    double agent0 = ProcessCpuSeconds(agent_), shims0 = sum(shims);
+    double agent0 = ProcessCpuSeconds(agent_->pid()), shims0 = sum(shims);
     double sampling0 = ScrapeCounter("prescient_agent_sampling_cpu_seconds_total");
     auto w0 = std::chrono::steady_clock::now();
     std::this_thread::sleep_for(window);
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
-    double agent_cpu = ProcessCpuSeconds(agent_) - agent0, shims_cpu = sum(shims) - shims0;
+    double agent_cpu = ProcessCpuSeconds(agent_->pid()) - agent0, shims_cpu = sum(shims) - shims0;
     double sampling = ScrapeCounter("prescient_agent_sampling_cpu_seconds_total") - sampling0;
     // Cancel the load: deleting a CommandRun makes the agent stop its command.
     for (int i = 0; i < n; ++i)
@@ -355,10 +316,10 @@ class Bench {
             {"shimsCpuPercentOfCore", 100 * shims_cpu / wall}};
   }
 
-  std::unique_ptr<testing::SimProcess> sim_;
-  std::unique_ptr<kube::Client> client_;
-  std::string dir_, parent_, agent_log_;
-  pid_t agent_ = -1;
+  std::unique_ptr<testing::TestCluster> cluster_;
+  kube::Client* client_ = nullptr;
+  std::string parent_, agent_log_, state_dir_;
+  std::unique_ptr<testing::AgentProcess> agent_;
   int metrics_port_ = 0;
 };
 

@@ -23,10 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/constants.h"
-#include "kube/config.h"
-#include "kube/rest_client.h"
-#include "../operator/operator_process.h"
-#include "testing/sim_process.h"
+#include "testing/cluster.h"
 
 using nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
@@ -111,39 +108,25 @@ int main(int argc, char** argv) {
     else if (a == "--total") total = std::stoi(argv[i + 1]);
     else if (a == "--out") out = argv[i + 1];
   }
-  std::string dir = (std::filesystem::temp_directory_path() / ("prescient-opbench-" + std::to_string(getpid()))).string();
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir + "/scenario.yaml") << kScenario;
-  testing::SimOptions so;
-  so.scenario = dir + "/scenario.yaml";
-  so.time_scale = 50;
-  so.extra_args = {"--watch-history", "100000"};
-  auto sim = testing::SimProcess::Start(so);
-  if (!sim.ok()) {
-    std::cerr << "prescient-sim: " << sim.status().ToString() << "\n";
+  testing::ClusterOptions co;
+  co.scenario = kScenario;
+  co.time_scale = 50;
+  co.sim_args = {"--watch-history", "100000"};
+  co.name = "opbench";
+  auto cluster = testing::TestCluster::Start(co);
+  if (!cluster.ok()) {
+    std::cerr << "starting prescient-sim: " << cluster.status().ToString() << "\n";
     return 1;
   }
-  auto kubectl = testing::RunKubectl((*sim)->kubeconfig(), {"apply", "-f", std::string(PRESCIENT_SOURCE_DIR) + "/crds/"});
-  if (kubectl.exit_code != 0) {
-    std::cerr << kubectl.ToString() << "\n";
+  testing::SimProcess* sim = &(*cluster)->sim();
+  kube::Client& c = (*cluster)->client();
+  if (Status ready = (*cluster)->WaitForVmis("bench", {"big"}, 60s); !ready.ok()) {
+    std::cerr << ready.ToString() << "\n";
     return 1;
   }
-  auto cfg = kube::LoadKubeconfig({(*sim)->kubeconfig()}, "", true);
-  auto client = kube::NewRestClient(*cfg);
-  if (!client.ok()) return 1;
-  kube::Client& c = **client;
-  const kube::ResourceType vmi{"kubevirt.io", "v1", "virtualmachineinstances", "VirtualMachineInstance", true};
-  auto deadline = SteadyClock::now() + 60s;
-  while (SteadyClock::now() < deadline) {
-    auto v = c.Get(vmi, "bench", "big");
-    if (v.ok() && (*v)["status"].value("phase", "") == "Running" && c.List(api::kCommandRuns, "bench", {}).ok()) break;
-    std::this_thread::sleep_for(100ms);
-  }
-  testing::OperatorProcess op({"--kubeconfig", (*sim)->kubeconfig(), "--metrics-bind-address", "0",
-                               "--health-probe-bind-address", "127.0.0.1:0", "--workers", "4", "--zap-log-level", "warn"},
-                              dir + "/operator.log");
-  if (!op.Start()) {
-    std::cerr << "cannot start " << testing::OperatorBinaryPath() << "\n";
+  auto op = (*cluster)->Operator({"--workers", "4", "--zap-log-level", "warn"});
+  if (Status started = op->Start(); !started.ok()) {
+    std::cerr << started.ToString() << "\n";
     return 1;
   }
   std::this_thread::sleep_for(2s);  // informers list and sync before the clock starts
@@ -219,7 +202,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_until(start + interval * i);
     create(i);
   }
-  deadline = SteadyClock::now() + 120s;
+  auto deadline = SteadyClock::now() + 120s;
   while (allocated_count.load() < static_cast<size_t>(runs) && SteadyClock::now() < deadline) std::this_thread::sleep_for(20ms);
   std::vector<double> lat;
   SteadyClock::time_point last{};
@@ -234,7 +217,7 @@ int main(int argc, char** argv) {
   }
   double seconds = std::chrono::duration<double>(last - start).count();
   double throughput = seconds > 0 ? static_cast<double>(lat.size()) / seconds : 0;
-  int64_t rss_1k = RssBytes(op.pid());
+  int64_t rss_1k = RssBytes(op->pid());
 
   // Phase 2: up to `total` runs, as fast as the API takes them (4 writers).
   auto phase2_start = SteadyClock::now();
@@ -271,8 +254,8 @@ int main(int argc, char** argv) {
     all_seconds = std::chrono::duration<double>(end - phase2_start).count();
   }
   std::this_thread::sleep_for(2s);
-  int64_t rss_10k = RssBytes(op.pid());
-  double op_cpu = CpuSeconds(op.pid()), sim_cpu = CpuSeconds((*sim)->pid());
+  int64_t rss_10k = RssBytes(op->pid());
+  double op_cpu = CpuSeconds(op->pid()), sim_cpu = CpuSeconds(sim->pid());
   size_t allocated_total = allocated_count.load();
   // Runs allocated in phase 2 over the time from its first create to the last allocation seen.
   double phase2_rate = all_seconds > 0 ? static_cast<double>(allocated_total - lat.size()) / all_seconds : 0.0;
@@ -291,7 +274,7 @@ int main(int argc, char** argv) {
     }
   }
   cancel.Cancel();
-  op.Stop();
+  op->Stop();
   watcher.join();
 
   json result = {{"runs", runs},
@@ -335,10 +318,9 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(std::filesystem::path(out).parent_path());
   std::ofstream(out) << result.dump(2) << "\n";
   std::cout << "wrote " << out << "\n";
-  if (allocated_total == static_cast<size_t>(total)) {
-    std::filesystem::remove_all(dir);
-  } else {
-    std::cout << "operator log kept: " << op.log_path() << "\n";
+  if (allocated_total != static_cast<size_t>(total)) {
+    (*cluster)->set_keep_dir(true);
+    std::cout << "operator log kept: " << op->log_path() << "\n";
   }
   return allocated_total == static_cast<size_t>(total) ? 0 : 2;
 }

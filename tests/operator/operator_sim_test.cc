@@ -16,10 +16,7 @@
 #include "api/constants.h"
 #include "common/clock.h"
 #include "common/quantity.h"
-#include "kube/config.h"
-#include "kube/rest_client.h"
-#include "operator_process.h"
-#include "testing/sim_process.h"
+#include "testing/cluster.h"
 
 namespace prescient {
 namespace {
@@ -27,7 +24,7 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 using testing::OperatorProcess;
-using testing::SimProcess;
+using testing::WaitFor;
 
 const kube::ResourceType kVmi{"kubevirt.io", "v1", "virtualmachineinstances", "VirtualMachineInstance", true};
 const kube::ResourceType kVm{"kubevirt.io", "v1", "virtualmachines", "VirtualMachine", true};
@@ -72,15 +69,6 @@ kubevirt:
   migrationDelay: 10s
 )";
 
-bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
-}
-
 json RunObj(const std::string& name, const std::string& vm, const std::string& cpu, const std::string& mem,
          int priority = 0) {
   json j = {{"apiVersion", "prescient.dev/v1alpha1"},
@@ -101,47 +89,30 @@ class OperatorSimTest : public ::testing::Test {
       GTEST_SKIP() << "needs prescient-sim and prescient-operator built (" << testing::SimBinaryPath() << ", "
                    << testing::OperatorBinaryPath() << ")";
     }
-    dir_ = std::filesystem::temp_directory_path() /
-           ("prescient-op-" + std::to_string(getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    std::ofstream(dir_ / "scenario.yaml") << kScenario;
+    testing::ClusterOptions co;
+    co.scenario = kScenario;
+    co.time_scale = 50;
+    co.name = std::string("op-") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    auto cluster = testing::TestCluster::Start(co);
+    ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+    cluster_ = std::move(*cluster);
+    sim_ = &cluster_->sim();
+    client_ = &cluster_->client();
+    dir_ = cluster_->dir();
     std::ofstream(dir_ / "policy.yaml") << "memoryStep: 256Mi\n";
-    testing::SimOptions so;
-    so.scenario = (dir_ / "scenario.yaml").string();
-    so.time_scale = 50;
-    auto sim = SimProcess::Start(so);
-    ASSERT_TRUE(sim.ok()) << sim.status().ToString();
-    sim_ = std::move(*sim);
-    auto r = testing::RunKubectl(sim_->kubeconfig(), {"apply", "-f", std::string(PRESCIENT_SOURCE_DIR) + "/crds/"});
-    ASSERT_EQ(r.exit_code, 0) << r.ToString();
-    auto cfg = kube::LoadKubeconfig({sim_->kubeconfig()}, "", true);
-    ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
-    auto client = kube::NewRestClient(*cfg);
-    ASSERT_TRUE(client.ok());
-    client_ = std::move(*client);
-    ASSERT_TRUE(WaitFor([&] { return client_->List(api::kCommandRuns, kNs, {}).ok(); }, 20s));
-    ASSERT_TRUE(WaitFor([&] {
-      for (const char* v : {"vm1", "fixed"}) {
-        auto vmi = client_->Get(kVmi, kNs, v);
-        if (!vmi.ok() || (*vmi)["status"].value("phase", "") != "Running") return false;
-      }
-      return true;
-    }, 30s)) << sim_->LogTail();
+    Status ready = cluster_->WaitForVmis(kNs, {"vm1", "fixed"}, 30s);
+    ASSERT_TRUE(ready.ok()) << ready.ToString();
     StartOperator();
   }
   void TearDown() override {
     op_.reset();
-    sim_.reset();
-    if (!HasFailure()) std::filesystem::remove_all(dir_);
+    if (cluster_) cluster_->set_keep_dir(HasFailure());
   }
   void StartOperator() {
-    op_ = std::make_unique<OperatorProcess>(
-        std::vector<std::string>{"--kubeconfig", sim_->kubeconfig(), "--metrics-bind-address", "0",
-                                 "--health-probe-bind-address", "127.0.0.1:0", "--history-dir", (dir_ / "history").string(),
-                                 "--config", (dir_ / "policy.yaml").string(), "--workers", "2"},
-        (dir_ / "operator.log").string());
-    ASSERT_TRUE(op_->Start());
+    op_ = cluster_->Operator({"--history-dir", (dir_ / "history").string(), "--config", (dir_ / "policy.yaml").string(),
+                              "--workers", "2"});
+    Status started = op_->Start();
+    ASSERT_TRUE(started.ok()) << started.ToString();
   }
   void Create(const json& obj) {
     auto r = client_->Create(api::kCommandRuns, obj);
@@ -177,9 +148,10 @@ class OperatorSimTest : public ::testing::Test {
   }
   std::string Diag() { return "operator log:\n" + op_->LogTail() + "\nsim log:\n" + sim_->LogTail(1500); }
 
+  std::unique_ptr<testing::TestCluster> cluster_;
+  testing::SimProcess* sim_ = nullptr;
+  kube::Client* client_ = nullptr;
   std::filesystem::path dir_;
-  std::unique_ptr<SimProcess> sim_;
-  std::unique_ptr<kube::Client> client_;
   std::unique_ptr<OperatorProcess> op_;
 };
 
@@ -371,15 +343,12 @@ TEST_F(OperatorSimTest, RestartMidFlightLosesNothingAndAllocatesNothingTwice) {
 TEST_F(OperatorSimTest, StandbyReplicaTakesOverWithinTheLeaseDuration) {
   op_.reset();  // this test runs its own two replicas
   auto replica = [&](const std::string& name) {
-    return std::make_unique<OperatorProcess>(
-        std::vector<std::string>{"--kubeconfig", sim_->kubeconfig(), "--metrics-bind-address", "0",
-                                 "--health-probe-bind-address", "127.0.0.1:0", "--leader-elect",
-                                 "--leader-election-namespace", kNs, "--leader-election-lease-duration", "3"},
-        (dir_ / (name + ".log")).string());
+    return cluster_->Operator(
+        {"--leader-elect", "--leader-election-namespace", kNs, "--leader-election-lease-duration", "3"}, name);
   };
   auto a = replica("a"), b = replica("b");
-  ASSERT_TRUE(a->Start());
-  ASSERT_TRUE(b->Start());
+  ASSERT_TRUE(a->Start().ok());
+  ASSERT_TRUE(b->Start().ok());
   Create(RunObj("before", "vm1", "100m", "64Mi"));
   ASSERT_TRUE(WaitPhase("before", "Allocated")) << a->LogTail() << b->LogTail();
   std::string holder;

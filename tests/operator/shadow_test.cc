@@ -4,36 +4,22 @@
 // the operator refines the prediction from it (never below the observed peak x 1.2), places the run,
 // and the agent then runs it for real. Needs root and cgroups (the agent runs commands under cgroup
 // limits) and the three binaries; skips with a message otherwise.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
-#include <functional>
 #include <iostream>
-#include <sstream>
-#include <thread>
 
 #include "api/constants.h"
 #include "common/quantity.h"
-#include "kube/config.h"
-#include "kube/rest_client.h"
-#include "operator_process.h"
-#include "testing/sim_process.h"
+#include "testing/cluster.h"
 
 namespace prescient {
 namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-using testing::OperatorProcess;
-using testing::SimProcess;
+using testing::WaitFor;
 
-const kube::ResourceType kVmi{"kubevirt.io", "v1", "virtualmachineinstances", "VirtualMachineInstance", true};
 constexpr const char* kNs = "shadow";
 
 const char* kScenario = R"(
@@ -52,59 +38,6 @@ kubevirt:
   migrationDelay: 200ms
 )";
 
-bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
-}
-
-// One prescient-agent process (SIGTERM lets it drain; SIGKILL if it hangs).
-class AgentProcess {
- public:
-  AgentProcess(std::vector<std::string> argv, std::string log) : argv_(std::move(argv)), log_(std::move(log)) {}
-  ~AgentProcess() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 400; ++i) {
-      int st;
-      if (waitpid(pid_, &st, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(50ms);
-    }
-    kill(pid_, SIGKILL);
-    int st;
-    waitpid(pid_, &st, 0);
-  }
-  bool Start() {
-    pid_ = fork();
-    if (pid_ == 0) {
-      int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      std::vector<char*> argv;
-      for (auto& a : argv_) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    return pid_ > 0;
-  }
-  std::string LogTail(size_t max = 3000) const {
-    std::ifstream in(log_);
-    std::stringstream b;
-    b << in.rdbuf();
-    std::string s = b.str();
-    return s.size() > max ? s.substr(s.size() - max) : s;
-  }
-
- private:
-  std::vector<std::string> argv_;
-  std::string log_;
-  pid_t pid_ = -1;
-};
-
 int64_t MemoryOf(const json& obj) {
   auto v = ParseBytes(obj.value("memory", "0"));
   return v.ok() ? *v : 0;
@@ -113,67 +46,31 @@ int64_t MemoryOf(const json& obj) {
 class OperatorShadowTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root: the agent runs the shadow and the run under cgroup limits";
-    const std::string agent = std::string(PRESCIENT_BIN_DIR) + "/prescient-agent";
-    if (access(testing::SimBinaryPath().c_str(), X_OK) != 0 || access(testing::OperatorBinaryPath().c_str(), X_OK) != 0 ||
-        access(agent.c_str(), X_OK) != 0) {
-      GTEST_SKIP() << "needs prescient-sim, prescient-operator and prescient-agent built (" << PRESCIENT_BIN_DIR << ")";
-    }
-    if (access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) != 0 &&
-        access("/sys/fs/cgroup/cgroup.controllers", F_OK) != 0) {
-      GTEST_SKIP() << "no usable cgroup hierarchy at /sys/fs/cgroup";
-    }
-    dir_ = std::filesystem::temp_directory_path() / ("prescient-shadow-" + std::to_string(getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    chmod(dir_.c_str(), 0755);
-    std::ofstream(dir_ / "scenario.yaml") << kScenario;
-    testing::SimOptions so;
-    so.scenario = (dir_ / "scenario.yaml").string();
-    auto sim = SimProcess::Start(so);
-    ASSERT_TRUE(sim.ok()) << sim.status().ToString();
-    sim_ = std::move(*sim);
-    auto crds = testing::RunKubectl(sim_->kubeconfig(), {"apply", "-f", std::string(PRESCIENT_SOURCE_DIR) + "/crds/"});
-    ASSERT_EQ(crds.exit_code, 0) << crds.ToString();
-    auto cfg = kube::LoadKubeconfig({sim_->kubeconfig()}, "", true);
-    ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
-    auto client = kube::NewRestClient(*cfg);
-    ASSERT_TRUE(client.ok());
-    client_ = std::move(*client);
-    ASSERT_TRUE(WaitFor([&] { return client_->List(api::kCommandRuns, kNs, {}).ok(); }, 20s));
-    ASSERT_TRUE(WaitFor([&] {
-      auto vmi = client_->Get(kVmi, kNs, "vm1");
-      return vmi.ok() && vmi->value(json::json_pointer("/status/phase"), std::string()) == "Running" &&
-             vmi->contains(json::json_pointer("/status/currentCPUTopology"));
-    }, 30s)) << sim_->LogTail();
-    parent_ = "prescient-shadowtest-" + std::to_string(getpid());
-    agent_ = std::make_unique<AgentProcess>(
-        std::vector<std::string>{agent, "--kubeconfig", sim_->kubeconfig(), "--instance", "vm1", "--namespace", kNs,
-                                 "--state-dir", (dir_ / "agent-state").string(), "--log-dir", (dir_ / "agent-logs").string(),
-                                 "--cgroup-parent", parent_, "--metrics-bind-address", "0", "--sample-interval", "200ms",
-                                 "--report-interval", "1s"},
-        (dir_ / "agent.log").string());
-    ASSERT_TRUE(agent_->Start());
-    op_ = std::make_unique<OperatorProcess>(
-        std::vector<std::string>{"--kubeconfig", sim_->kubeconfig(), "--metrics-bind-address", "0",
-                                 "--health-probe-bind-address", "127.0.0.1:0", "--history-dir", (dir_ / "history").string()},
-        (dir_ / "operator.log").string());
-    ASSERT_TRUE(op_->Start());
+    if (std::string missing = testing::AgentPrerequisitesMissing(); !missing.empty()) GTEST_SKIP() << missing;
+    if (access(testing::OperatorBinaryPath().c_str(), X_OK) != 0) GTEST_SKIP() << "needs " << testing::OperatorBinaryPath();
+    testing::ClusterOptions co;
+    co.scenario = kScenario;
+    co.name = "shadow";
+    auto cluster = testing::TestCluster::Start(co);
+    ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+    cluster_ = std::move(*cluster);
+    client_ = &cluster_->client();
+    Status ready = cluster_->WaitForVmis(kNs, {"vm1"}, 30s);
+    ASSERT_TRUE(ready.ok()) << ready.ToString();
+    parent_ = testing::CgroupParentName("shadowtest");
+    agent_ = cluster_->Agent({.instance = "vm1", .ns = kNs, .cgroup_parent = parent_});
+    Status started = agent_->Start();
+    ASSERT_TRUE(started.ok()) << started.ToString();
+    op_ = cluster_->Operator({"--history-dir", (cluster_->dir() / "history").string()});
+    started = op_->Start();
+    ASSERT_TRUE(started.ok()) << started.ToString();
   }
   void TearDown() override {
     op_.reset();
     agent_.reset();
-    sim_.reset();
-    // Only this test's own parent group, never the hierarchy roots.
-    for (const char* h : {"memory", "cpu,cpuacct", "cpu", "cpuacct", "blkio", "pids", ""}) {
-      if (parent_.empty()) break;
-      std::string p = std::string("/sys/fs/cgroup/") + h + "/" + parent_;
-      std::error_code ec;
-      for (auto& child : std::filesystem::directory_iterator(p, ec))
-        if (child.is_directory()) rmdir(child.path().c_str());
-      rmdir(p.c_str());
-    }
-    if (!HasFailure() && !dir_.empty()) std::filesystem::remove_all(dir_);
+    if (cluster_) cluster_->set_keep_dir(HasFailure());
+    cluster_.reset();
+    testing::RemoveCgroupParent(parent_);
   }
   json Get(const std::string& name) {
     auto r = client_->Get(api::kCommandRuns, kNs, name);
@@ -186,12 +83,11 @@ class OperatorShadowTest : public ::testing::Test {
     return "operator log:\n" + op_->LogTail() + "\nagent log:\n" + agent_->LogTail() + "\nrun:\n" + Get("grower").dump();
   }
 
-  std::filesystem::path dir_;
   std::string parent_;
-  std::unique_ptr<SimProcess> sim_;
-  std::unique_ptr<kube::Client> client_;
-  std::unique_ptr<AgentProcess> agent_;
-  std::unique_ptr<OperatorProcess> op_;
+  std::unique_ptr<testing::TestCluster> cluster_;
+  kube::Client* client_ = nullptr;
+  std::unique_ptr<testing::AgentProcess> agent_;
+  std::unique_ptr<testing::OperatorProcess> op_;
 };
 
 const json* Condition(const json& run, const std::string& type) {

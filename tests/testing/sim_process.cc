@@ -1,8 +1,8 @@
 #include "testing/sim_process.h"
 
-#include <fcntl.h>
+#include "testing/child_process.h"
+
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,10 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <sstream>
 #include <thread>
-
-extern char** environ;
 
 namespace prescient::testing {
 namespace fs = std::filesystem;
@@ -37,55 +34,7 @@ std::string RandomToken() {
   return t;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Spawns argv with stdin from a file and stdout/stderr to files. Returns pid or -1.
-pid_t Spawn(const std::vector<std::string>& argv, const std::string& in_path, const std::string& out_path,
-            const std::string& err_path, bool search_path) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, in_path.empty() ? "/dev/null" : in_path.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = search_path ? posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ)
-                       : posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  return rc == 0 ? pid : -1;
-}
-
-// Waits for pid up to timeout; returns the wait status or nullopt on timeout.
-bool WaitPid(pid_t pid, std::chrono::milliseconds timeout, int* status) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto step = std::chrono::milliseconds(1);
-  for (;;) {
-    pid_t r = waitpid(pid, status, WNOHANG);
-    if (r == pid) return true;
-    if (r < 0 && errno != EINTR) return true;  // already reaped
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(step);
-    if (step < std::chrono::milliseconds(20)) step *= 2;
-  }
-}
-
 }  // namespace
-
-std::string SimBinaryPath() {
-  if (const char* env = std::getenv("PRESCIENT_SIM"); env != nullptr && *env != '\0') return env;
-#ifdef PRESCIENT_SIM_BINARY
-  return PRESCIENT_SIM_BINARY;
-#else
-  return "prescient-sim";
-#endif
-}
 
 Result<std::unique_ptr<SimProcess>> SimProcess::Start(const SimOptions& options) {
   std::unique_ptr<SimProcess> p(new SimProcess());
@@ -128,7 +77,7 @@ Status SimProcess::Launch(int port) {
     argv.push_back(std::to_string(options_.time_scale));
   }
   for (const auto& a : options_.extra_args) argv.push_back(a);
-  pid_ = Spawn(argv, "", temp_dir_ + "/sim.stdout", log_path_, /*search_path=*/false);
+  pid_ = SpawnProcess(argv, "", temp_dir_ + "/sim.stdout", /*out_append=*/false, log_path_, /*search_path=*/false);
   if (pid_ < 0) return InternalError("could not start " + binary_ + ": " + std::strerror(errno));
   return WaitForKubeconfig();
 }
@@ -144,7 +93,7 @@ Status SimProcess::WaitForKubeconfig() {
     }
     if (access(kubeconfig_.c_str(), R_OK) == 0) {
       // Written atomically (rename), so a present file is complete.
-      std::string text = ReadFile(kubeconfig_);
+      std::string text = ReadFileText(kubeconfig_);
       auto pos = text.find("server: ");
       if (pos != std::string::npos) {
         auto end = text.find('\n', pos);
@@ -168,7 +117,7 @@ Status SimProcess::Kill() {
   if (pid_ <= 0) return Status::Ok();
   kill(pid_, SIGKILL);
   int st = 0;
-  WaitPid(pid_, std::chrono::seconds(10), &st);
+  WaitForExit(pid_, std::chrono::seconds(10), &st);
   pid_ = -1;
   return Status::Ok();
 }
@@ -177,9 +126,9 @@ Status SimProcess::Stop() {
   if (pid_ <= 0) return Status::Ok();
   kill(pid_, SIGTERM);
   int st = 0;
-  if (!WaitPid(pid_, std::chrono::seconds(10), &st)) {
+  if (!WaitForExit(pid_, std::chrono::seconds(10), &st)) {
     kill(pid_, SIGKILL);
-    WaitPid(pid_, std::chrono::seconds(5), &st);
+    WaitForExit(pid_, std::chrono::seconds(5), &st);
     pid_ = -1;
     return Status(Code::kTimeout, "prescient-sim did not exit within 10 s of SIGTERM; killed");
   }
@@ -200,7 +149,7 @@ Status SimProcess::Restart() {
 }
 
 std::string SimProcess::LogTail(size_t max_bytes) const {
-  std::string text = ReadFile(log_path_);
+  std::string text = ReadFileText(log_path_);
   if (text.size() > max_bytes) text = text.substr(text.size() - max_bytes);
   return text;
 }
@@ -228,21 +177,21 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
     in_path = dir + "/stdin";
     std::ofstream(in_path, std::ios::binary) << stdin_data;
   }
-  pid_t pid = Spawn(argv, in_path, dir + "/stdout", dir + "/stderr", /*search_path=*/true);
+  pid_t pid = SpawnProcess(argv, in_path, dir + "/stdout", /*out_append=*/false, dir + "/stderr", /*search_path=*/true);
   if (pid < 0) {
     r.err = "could not start " + argv[0];
   } else {
     int st = 0;
-    if (!WaitPid(pid, timeout, &st)) {
+    if (!WaitForExit(pid, timeout, &st)) {
       kill(pid, SIGKILL);
-      WaitPid(pid, std::chrono::seconds(5), &st);
+      WaitForExit(pid, std::chrono::seconds(5), &st);
       r.exit_code = -1;
-      r.out = ReadFile(dir + "/stdout");
-      r.err = ReadFile(dir + "/stderr") + "\n[timed out after " + std::to_string(timeout.count()) + " ms]";
+      r.out = ReadFileText(dir + "/stdout");
+      r.err = ReadFileText(dir + "/stderr") + "\n[timed out after " + std::to_string(timeout.count()) + " ms]";
     } else {
       r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      r.out = ReadFile(dir + "/stdout");
-      r.err = ReadFile(dir + "/stderr");
+      r.out = ReadFileText(dir + "/stdout");
+      r.err = ReadFileText(dir + "/stderr");
     }
   }
   std::error_code ec;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "testing/child_process.h"  // SimBinaryPath, RunCommand's primitives
 
 namespace prescient::testing {
 
@@ -74,9 +75,6 @@ class SimProcess {
   int port_ = 0;
   pid_t pid_ = -1;
 };
-
-// Path of the prescient-sim binary (env PRESCIENT_SIM, else the build's bin dir).
-std::string SimBinaryPath();
 
 struct CommandResult {
   int exit_code = -1;  // -1: could not run or timed out (then err says so)
