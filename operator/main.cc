@@ -1,19 +1,18 @@
 // prescient-operator: predicts, places and allocates CommandRuns ahead of execution and learns from
 // what they used. See docs/agent-protocol.md for the contract with prescient-agent and
 // operator/METRICS.md for the metrics.
-#include <signal.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <prometheus/exposer.h>
 #include <random>
 #include <thread>
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/startup.h"
 #include "controller/manager.h"
 #include "controller/metrics.h"
 #include "controller/policy.h"
@@ -26,7 +25,6 @@
 #include "kube/events.h"
 #include "kube/flags.h"
 #include "kube/leader_election.h"
-#include "kube/rest_client.h"
 
 namespace po = boost::program_options;
 using namespace prescient;
@@ -39,9 +37,6 @@ std::string Identity() {
   std::random_device rd;
   return std::string(host) + "_" + std::to_string(getpid()) + "_" + std::to_string(rd() % 100000);
 }
-
-// "--metrics-bind-address :8080" -> "0.0.0.0:8080" (civetweb wants a host).
-std::string ExposerAddress(const std::string& a) { return !a.empty() && a[0] == ':' ? "0.0.0.0" + a : a; }
 
 }  // namespace
 
@@ -78,23 +73,8 @@ int main(int argc, char** argv) {
       "workers", po::value(&workers)->default_value(2), "concurrent CommandRun reconciles");
   kube::AddKubeFlags(&desc, &kf);
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    std::cerr << "prescient-operator: " << e.what() << "\n" << desc << "\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  log::Level lvl;
-  if (!log::ParseLevel(level, &lvl)) {
-    std::cerr << "prescient-operator: --zap-log-level " << level << " is not debug, info, warn or error\n";
-    return 2;
-  }
-  log::SetLevel(lvl);
+  if (auto exit_code = ParseCommandLine(argc, argv, desc, {.program = "prescient-operator"}, &vm)) return *exit_code;
+  if (!SetLogLevelFromFlag("prescient-operator", "--zap-log-level", level)) return 2;
   log::Logger log("operator");
   if (workers < 1 || workers > 64) {
     log.Error("--workers must be between 1 and 64");
@@ -105,23 +85,12 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const sigset_t sigs = BlockTerminationSignals();
 
-  auto config = kube::LoadConfigFromFlags(kf);
-  if (!config.ok()) {
-    log.Error("cannot load the Kubernetes configuration", {{"error", config.status().ToString()}});
-    return 1;
-  }
-  auto client = kube::NewRestClient(*config);
-  if (!client.ok()) {
-    log.Error("cannot create the Kubernetes client", {{"error", client.status().ToString()}});
-    return 1;
-  }
+  auto connection = kube::ConnectFromFlags(kf, log);
+  if (!connection) return 1;
+  const kube::Config* config = &connection->config;
+  kube::Client* client = connection->client.get();
 
   controller::ControllerPolicy policy;
   if (!config_file.empty()) {
@@ -134,7 +103,7 @@ int main(int argc, char** argv) {
   } else if (!config_map.empty()) {
     std::string ns, name;
     kube::SplitKey(config_map, &ns, &name);
-    auto cm = (*client)->Get(kube::resources::kConfigMap, ns, name);
+    auto cm = client->Get(kube::resources::kConfigMap, ns, name);
     if (!cm.ok()) {
       log.Error("cannot read the policy ConfigMap", {{"configMap", config_map}, {"error", cm.status().ToString()}});
       return 1;
@@ -150,16 +119,12 @@ int main(int argc, char** argv) {
 
   auto registry = std::make_shared<prometheus::Registry>();
   controller::Metrics metrics(registry);
-  std::unique_ptr<prometheus::Exposer> exposer;
-  if (metrics_addr != "0") {
-    try {
-      exposer = std::make_unique<prometheus::Exposer>(ExposerAddress(metrics_addr));
-      exposer->RegisterCollectable(registry);
-    } catch (const std::exception& e) {
-      log.Error("cannot serve metrics", {{"address", metrics_addr}, {"error", e.what()}});
-      return 1;
-    }
+  auto served = ServeMetrics(metrics_addr, registry);
+  if (!served.ok()) {
+    log.Error("cannot serve metrics", {{"address", metrics_addr}, {"error", served.status().ToString()}});
+    return 1;
   }
+  std::unique_ptr<prometheus::Exposer> exposer = std::move(*served);
 
   std::unique_ptr<history::HistoryStore> history;
   if (!history_dir.empty()) {
@@ -217,9 +182,9 @@ int main(int argc, char** argv) {
           }
         });
   }
-  kube::ApiEventRecorder events(client->get(), "prescient-operator");
+  kube::ApiEventRecorder events(client, "prescient-operator");
   controller::ManagerOptions mo;
-  mo.client = client->get();
+  mo.client = client;
   mo.events = &events;
   mo.predictor = &predictor;
   mo.history = history.get();
@@ -272,15 +237,14 @@ int main(int argc, char** argv) {
       lost_lease = true;
       _exit(1);
     };
-    elector = std::make_unique<kube::LeaderElector>(client->get(), lc);
+    elector = std::make_unique<kube::LeaderElector>(client, lc);
     elector->Start();
   } else {
     metrics.SetLeader(true);
     start();
   }
 
-  int sig = 0;
-  sigwait(&sigs, &sig);
+  int sig = WaitForTerminationSignal(sigs);
   log.Info("shutting down", {{"signal", sig}});
   if (retrainer) retrainer->Stop();
   manager.Stop();

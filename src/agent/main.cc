@@ -18,8 +18,8 @@
 #include "agent/metrics.h"
 #include "agent/shim.h"
 #include "common/log.h"
+#include "common/startup.h"
 #include "kube/flags.h"
-#include "kube/rest_client.h"
 
 namespace po = boost::program_options;
 using namespace prescient;
@@ -128,23 +128,8 @@ int main(int argc, char** argv) {
       "zap-log-level", po::value(&level)->default_value("info"), "debug, info, warn, error");
   kube::AddKubeFlags(&desc, &kf);
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    std::cerr << "prescient-agent: " << e.what() << "\n" << desc << "\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  log::Level lvl;
-  if (!log::ParseLevel(level, &lvl)) {
-    std::cerr << "prescient-agent: --zap-log-level " << level << " is not debug, info, warn or error\n";
-    return 2;
-  }
-  log::SetLevel(lvl);
+  if (auto exit_code = ParseCommandLine(argc, argv, desc, {.program = "prescient-agent"}, &vm)) return *exit_code;
+  if (!SetLogLevelFromFlag("prescient-agent", "--zap-log-level", level)) return 2;
   log::Logger log("agent");
 
   InstanceFromGuest(instance_file, &instance, &ns);
@@ -200,12 +185,7 @@ int main(int argc, char** argv) {
   }
 
   // Signals go to one watcher thread; block them before any thread starts.
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const sigset_t sigs = BlockTerminationSignals();
 
   auto journal = agent::FileJournal::Open(state_dir);
   if (!journal.ok()) {
@@ -221,26 +201,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   log.Info("host ready", {{"cgroups", (*exec)->Describe()}, {"stateDir", state_dir}});
-  auto config = kube::LoadConfigFromFlags(kf);
-  if (!config.ok()) {
-    log.Error("cannot load the Kubernetes configuration", {{"error", config.status().ToString()}});
-    return 1;
-  }
-  auto client = kube::NewRestClient(*config);
-  if (!client.ok()) {
-    log.Error("cannot create the Kubernetes client", {{"error", client.status().ToString()}});
-    return 1;
-  }
-  agent::KubeRunApi api(client->get());
+  auto connection = kube::ConnectFromFlags(kf, log);
+  if (!connection) return 1;
+  kube::Client* client = connection->client.get();
+  agent::KubeRunApi api(client);
   agent::PrometheusAgentMetrics metrics;
   if (Status st = metrics.Serve(metrics_addr); !st.ok()) {
     log.Error("metrics", {{"error", st.ToString()}});
     return 1;
   }
-  agent::Agent agent(ao, client->get(), &api, exec->get(), journal->get(), &SystemClock(), &metrics);
+  agent::Agent agent(ao, client, &api, exec->get(), journal->get(), &SystemClock(), &metrics);
   std::thread watcher([&] {
-    int sig = 0;
-    sigwait(&sigs, &sig);
+    int sig = WaitForTerminationSignal(sigs);
     log.Info("signal received", {{"signal", sig}});
     agent.RequestStop();
   });

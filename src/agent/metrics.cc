@@ -6,6 +6,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "common/startup.h"
+
 namespace prescient::agent {
 
 using prometheus::BuildCounter;
@@ -44,14 +46,9 @@ PrometheusAgentMetrics::PrometheusAgentMetrics()
 PrometheusAgentMetrics::~PrometheusAgentMetrics() = default;
 
 Status PrometheusAgentMetrics::Serve(const std::string& bind_address) {
-  if (bind_address.empty() || bind_address == "0") return Status::Ok();
-  std::string addr = bind_address[0] == ':' ? "0.0.0.0" + bind_address : bind_address;
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(addr);
-    exposer_->RegisterCollectable(registry_);
-  } catch (const std::exception& e) {
-    return InvalidArgument("cannot serve metrics on " + bind_address + ": " + e.what());
-  }
+  auto exposer = ServeMetrics(bind_address, registry_);
+  if (!exposer.ok()) return exposer.status();
+  exposer_ = std::move(*exposer);
   return Status::Ok();
 }
 

@@ -2,6 +2,8 @@
 
 #include <boost/program_options.hpp>
 
+#include "kube/rest_client.h"
+
 namespace prescient::kube {
 
 void AddKubeFlags(boost::program_options::options_description* desc, KubeFlags* flags) {
@@ -17,6 +19,20 @@ Result<Config> LoadConfigFromFlags(const KubeFlags& flags) {
   o.kubeconfig = flags.kubeconfig;
   o.context = flags.context;
   return LoadConfig(o);
+}
+
+std::optional<Connection> ConnectFromFlags(const KubeFlags& flags, const log::Logger& log) {
+  auto config = LoadConfigFromFlags(flags);
+  if (!config.ok()) {
+    log.Error("cannot load the Kubernetes configuration", {{"error", config.status().ToString()}});
+    return std::nullopt;
+  }
+  auto client = NewRestClient(*config);
+  if (!client.ok()) {
+    log.Error("cannot create the Kubernetes client", {{"error", client.status().ToString()}});
+    return std::nullopt;
+  }
+  return Connection{std::move(*config), std::move(*client)};
 }
 
 }  // namespace prescient::kube

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "common/log.h"
+#include "common/startup.h"
 #include "sim/handler.h"
 #include "sim/server.h"
 #include "sim/store.h"
@@ -101,23 +102,11 @@ int main(int argc, char** argv) {
       ("faults", po::value(&faults), "fault injection JSON, as POST /admin/faults takes")
       ("log-level,v", po::value(&log_level)->default_value("info"), "debug, info, warn or error");
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    std::cerr << "prescient-sim: " << e.what() << "\n(see --help)\n";
-    return 2;
+  if (auto exit_code =
+          prescient::ParseCommandLine(argc, argv, desc, {.program = "prescient-sim", .brief_errors = true}, &vm)) {
+    return *exit_code;
   }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  prescient::log::Level level;
-  if (!prescient::log::ParseLevel(log_level, &level)) {
-    std::cerr << "prescient-sim: --log-level " << log_level << ": expected debug, info, warn or error\n";
-    return 2;
-  }
-  prescient::log::SetLevel(level);
+  if (!prescient::SetLogLevelFromFlag("prescient-sim", "--log-level", log_level)) return 2;
   prescient::log::Logger log("sim");
   if (time_scale <= 0) {
     std::cerr << "prescient-sim: --time-scale must be positive\n";
@@ -130,12 +119,7 @@ int main(int argc, char** argv) {
   if (token.empty()) token = RandomToken();
 
   // Signals are taken synchronously by the main thread; every other thread inherits the mask.
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const sigset_t sigs = prescient::BlockTerminationSignals();
 
   auto started = std::chrono::steady_clock::now();
   sim::StoreOptions so;
@@ -213,8 +197,7 @@ int main(int argc, char** argv) {
   log.Info("serving", {{"url", url}, {"kubeconfig", kubeconfig_out}, {"dataDir", data_dir}, {"scenario", scenario},
                        {"startupMs", ms}, {"resourceVersion", (*store)->CurrentResourceVersion()}});
 
-  int sig = 0;
-  sigwait(&sigs, &sig);
+  int sig = prescient::WaitForTerminationSignal(sigs);
   log.Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   (*server)->Stop();
 #ifdef PRESCIENT_SIM_HAS_CLUSTER
