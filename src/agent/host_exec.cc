@@ -130,7 +130,7 @@ Result<std::unique_ptr<HostExecEnv>> HostExecEnv::Create(const HostExecOptions& 
   if (auto st = MkdirAll(o.state_dir + "/shadow", 0700); !st.ok()) return st;
   if (auto st = MkdirAll(o.log_dir, 0750); !st.ok()) return st;
   std::unique_ptr<HostExecEnv> env(new HostExecEnv(std::move(o), std::move(*mgr)));
-  env->RemoveStaleSpares();
+  env->RemoveStaleGroups();
   if (env->opt_.warm_shims > 0) env->keeper_ = std::thread([e = env.get()] { e->KeepSpares(); });
   return env;
 }
@@ -409,19 +409,20 @@ void HostExecEnv::KeepSpares() {
   }
 }
 
-void HostExecEnv::RemoveStaleSpares() {
-  // Spares of an agent that died with its warm shims (both killed): nothing else removes them.
+void HostExecEnv::RemoveStaleGroups() {
+  // Spares of an agent that died with its warm shims (both killed), and shadows of an agent that
+  // died mid-shadow (their sandboxed commands still running): nothing else removes them.
   auto children = cgroups_->List(opt_.cgroup_parent);
   if (!children.ok()) return;
   for (const std::string& child : *children) {
     std::string base = child.substr(child.rfind('/') + 1);
-    if (base.rfind("spare-", 0) != 0) continue;
-    long owner = std::atol(base.c_str() + 6);
+    size_t prefix = base.rfind("spare-", 0) == 0 ? 6 : base.rfind("shadow-", 0) == 0 ? 7 : 0;
+    if (prefix == 0) continue;
+    long owner = std::atol(base.c_str() + prefix);
     if (owner > 0 && (kill(static_cast<pid_t>(owner), 0) == 0 || errno == EPERM)) continue;  // its agent lives
-    if (auto cg = cgroups_->Open(child); cg.ok()) {
-      (*cg)->KillAll(SIGKILL);
-      (*cg)->Destroy();
-    }
+    if (auto cg = cgroups_->Open(child); cg.ok())
+      if (Status st = (*cg)->KillAndRemove(std::chrono::seconds(5)); !st.ok())
+        log::Logger("agent.host").Warn("cannot remove a group left by an earlier agent", {{"error", st.ToString()}});
   }
 }
 
@@ -597,7 +598,9 @@ Result<ShadowResult> HostExecEnv::Shadow(const ShadowSpec& spec) {
   if (opt_.run_as_gid) req.process.gid = *opt_.run_as_gid;
   req.process.tail_bytes = 4096;
   static std::atomic<int> seq{0};
-  req.cgroup_name = opt_.cgroup_parent + "/shadow-" + spec.uid + "-" + std::to_string(++seq);
+  // Named for this agent process: a restarted agent removes the shadows of a dead one.
+  req.cgroup_name = opt_.cgroup_parent + "/shadow-" + std::to_string(getpid()) + "-" + spec.uid + "-" +
+                    std::to_string(++seq);
   req.limits.cpu_cores = opt_.shadow_cpu_cores;
   req.limits.memory_bytes = opt_.shadow_memory_bytes;
   req.sample_interval = std::chrono::milliseconds(500);

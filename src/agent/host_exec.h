@@ -103,7 +103,9 @@ class HostExecEnv : public ExecEnv {
   // the spare cgroup.
   static void ReleaseSpare(Spare& s);
   void KeepSpares();
-  void RemoveStaleSpares();
+  // Groups named for an agent process that is gone ("spare-<pid>-…", "shadow-<pid>-…"): their
+  // processes are killed and the groups removed. Shadows are throw-away and never reattached.
+  void RemoveStaleGroups();
 
   HostExecOptions opt_;
   std::unique_ptr<exec::CgroupManager> cgroups_;

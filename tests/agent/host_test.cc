@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -16,6 +17,8 @@
 #include "agent/fake_env.h"
 #include "agent/host_exec.h"
 #include "agent/test_builders.h"
+#include "exec/cgroup.h"
+#include "exec/process.h"
 
 namespace prescient::agent {
 namespace {
@@ -322,6 +325,40 @@ TEST_F(HostTest, ShadowOfACommandThatExitsEarlyIsASuccessfulShortShadow) {
         EXPECT_EQ(e.path().filename().string().rfind("shadow-", 0), std::string::npos) << "left behind: " << e.path();
     }
   }
+}
+
+// An agent that died mid-shadow leaves the shadow's group with its sandboxed command running; the
+// next agent kills it and removes the group. A shadow group of a live agent is left alone.
+TEST_F(HostTest, ShadowGroupOfADeadAgentIsRemovedAtStart) {
+  pid_t gone = fork();  // a pid that was an agent's and is no longer alive
+  ASSERT_GE(gone, 0);
+  if (gone == 0) _exit(0);
+  ASSERT_EQ(waitpid(gone, nullptr, 0), gone);
+  auto cgroups = exec::DetectCgroups();
+  ASSERT_TRUE(cgroups.ok()) << cgroups.status().ToString();
+  const std::string stale = opt_.cgroup_parent + "/shadow-" + std::to_string(gone) + "-" + Uid("crashed") + "-1";
+  const std::string live = opt_.cgroup_parent + "/shadow-" + std::to_string(getpid()) + "-" + Uid("running") + "-1";
+  auto stale_cg = (*cgroups)->Create(stale);
+  ASSERT_TRUE(stale_cg.ok()) << stale_cg.status().ToString();
+  ASSERT_TRUE((*cgroups)->Create(live).ok());
+  auto launcher = exec::NewRealProcessLauncher();
+  exec::ProcessSpec spec;
+  spec.argv = {"/bin/sleep", "30"};
+  spec.cgroup_procs_files = (*stale_cg)->ProcsFiles();
+  auto left = launcher->Start(spec);
+  ASSERT_TRUE(left.ok()) << left.status().ToString();
+
+  HostExecOptions again = opt_;
+  again.warm_shims = 0;
+  auto restarted = HostExecEnv::Create(again);
+  ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
+  EXPECT_EQ((*cgroups)->Open(stale).status().code(), Code::kNotFound);
+  exec::ExitInfo e;
+  ASSERT_TRUE((*left)->Wait(10s, &e));
+  EXPECT_EQ(e.signal, SIGKILL);
+  auto kept = (*cgroups)->Open(live);
+  ASSERT_TRUE(kept.ok()) << "the live agent's shadow group was removed";
+  EXPECT_TRUE((*kept)->KillAndRemove(5s).ok());
 }
 
 }  // namespace
