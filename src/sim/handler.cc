@@ -644,6 +644,7 @@ HttpResponse ApiHandler::HandleResource(const HttpRequest& req, Route& rt) {
         if (wo.field_validation == FieldValidation::kWarn) warnings.push_back("unknown " + u.ToString());
         msg += (msg.empty() ? "unknown " : ", unknown ") + u.ToString();
       }
+      if (decoded->more_unknown_fields > 0) msg += ", and " + std::to_string(decoded->more_unknown_fields) + " more";
       if (wo.field_validation == FieldValidation::kStrict) return BadRequest("strict decoding error: " + msg);
     }
     *out = std::move(decoded->object);

@@ -545,7 +545,7 @@ std::string Join(const std::string& path, std::string_view field) {
 
 class Decoder {
  public:
-  Decoder(std::string_view kind, std::vector<UnknownProtobufField>* unknown) : kind_(kind), unknown_(unknown) {}
+  Decoder(std::string_view kind, ProtobufObject* result) : kind_(kind), result_(result) {}
 
   // Decodes `bytes` (starting at body offset `base`) as `spec` into the JSON object *out, merging
   // into what is there (protobuf semantics for a message field that occurs twice).
@@ -567,7 +567,7 @@ class Decoder {
                                                                                         : std::string("truncated value")),
                        path, at);
         }
-        unknown_->push_back({path, std::string(spec.name), static_cast<uint32_t>(number)});
+        Unknown(path, spec.name, static_cast<uint32_t>(number));
         continue;
       }
       Status s = Field(*f, wire, c, path, at, out);
@@ -723,7 +723,7 @@ class Decoder {
       if (!s.ok()) return s;
       if (!handled) {
         if (!c.Skip(wire)) return Error("field number " + std::to_string(number) + ": bad or truncated value", path, at);
-        unknown_->push_back({path, std::string(type), number});
+        Unknown(path, type, number);
       }
     }
     return Status::Ok();
@@ -860,8 +860,20 @@ class Decoder {
     return Status::Ok();
   }
 
+  void Unknown(const std::string& path, std::string_view type, uint32_t number) {
+    auto& list = result_->unknown_fields;
+    for (const auto& u : list) {
+      if (u.number == number && u.path == path) return;
+    }
+    if (list.size() >= ProtobufObject::kMaxUnknownFields) {
+      ++result_->more_unknown_fields;
+      return;
+    }
+    list.push_back({path, std::string(type), number});
+  }
+
   std::string kind_;
-  std::vector<UnknownProtobufField>* unknown_;
+  ProtobufObject* result_;
 };
 
 }  // namespace
@@ -939,7 +951,7 @@ Result<ProtobufObject> DecodeProtobufObject(std::string_view body) {
   }
   ProtobufObject result;
   result.object = Json::object();
-  Decoder d(kind, &result.unknown_fields);
+  Decoder d(kind, &result);
   Status s = d.Message(raw, raw_base, entry->message(), "", &result.object);
   if (!s.ok()) return s;
   result.object["apiVersion"] = api_version;

@@ -41,7 +41,11 @@ struct UnknownProtobufField {
 
 struct ProtobufObject {
   Json object;  // apiVersion and kind come from the envelope
+  // The first kMaxUnknownFields distinct ones; a body full of them must not become a huge error
+  // message or thousands of Warning headers.
   std::vector<UnknownProtobufField> unknown_fields;
+  size_t more_unknown_fields = 0;  // distinct or not, beyond those listed
+  static constexpr size_t kMaxUnknownFields = 20;
 };
 
 // Decodes one request body. Errors: 400 BadRequest for malformed bytes (the message names the

@@ -211,6 +211,18 @@ TEST(ProtobufDecodeTest, MalformedBodiesAreBadRequestsNamingWhere) {
   }
 }
 
+TEST(ProtobufDecodeTest, UnknownFieldsAreListedOnceAndCapped) {
+  std::string items;
+  for (int i = 0; i < 30; ++i) items += LenField(1, VarintField(9, 1) + VarintField(9, 2));  // ports[i] field 9, twice
+  auto got = DecodeProtobufObject(Envelope("v1", "Service", Meta("s") + LenField(2, items)));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->unknown_fields.size(), ProtobufObject::kMaxUnknownFields);
+  EXPECT_EQ(got->unknown_fields[0].ToString(), "field number 9 of spec.ports[0] (ServicePort)");
+  EXPECT_EQ(got->unknown_fields[1].ToString(), "field number 9 of spec.ports[1] (ServicePort)");
+  EXPECT_EQ(got->more_unknown_fields, 10u + 10u);  // ports[20..29], each seen twice
+  EXPECT_EQ(got->object["spec"]["ports"].size(), 30u);
+}
+
 // Every prefix of a valid body is either decoded or refused with 400, never more.
 TEST(ProtobufDecodeTest, EveryTruncationIsRefusedCleanly) {
   for (size_t n = 0; n < kKubectlConfigMap.size(); ++n) {

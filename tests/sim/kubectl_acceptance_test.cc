@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -312,6 +315,76 @@ TEST_F(KubectlTest, ApplyKubeVirtVirtualMachine) {
   EXPECT_EQ(got, "4");
   Ok({"get", "vms"});
   Ok({"delete", "vm", "vm-acceptance", "--wait=true", "--timeout=20s"});
+}
+
+// kubectl's generators (`kubectl create <kind> ...`) send Kubernetes protobuf bodies; the sim
+// decodes them for the built-in kinds it serves, and what `get -o json` shows is what was sent.
+TEST_F(KubectlTest, CreateGeneratorsSendProtobuf) {
+  const std::string bin = ::testing::TempDir() + "/prescient-proto-" + std::to_string(::getpid()) + ".bin";
+  {
+    std::ofstream f(bin, std::ios::binary);
+    f.write("\x00\x01\xff", 3);
+  }
+  auto get = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "get");
+    args.insert(args.end(), {"-o", "json"});
+    return Json::parse(Ok(args));
+  };
+  Ok({"create", "configmap", "cm", "--from-literal=a=b", "--from-file=blob=" + bin});
+  Json cm = get({"configmap", "cm"});
+  EXPECT_EQ(cm["data"], Json({{"a", "b"}})) << cm.dump();
+  EXPECT_EQ(cm["binaryData"], Json({{"blob", "AAH/"}})) << cm.dump();
+  std::remove(bin.c_str());
+
+  Ok({"create", "secret", "generic", "s", "--from-literal=user=pw", "--type=Opaque"});
+  Json s = get({"secret", "s"});
+  EXPECT_EQ(s["data"], Json({{"user", "cHc="}})) << s.dump();
+  EXPECT_EQ(s["type"], "Opaque");
+  Ok({"create", "secret", "docker-registry", "reg", "--docker-server=r.example", "--docker-username=u",
+      "--docker-password=p"});
+  Json reg = get({"secret", "reg"});
+  EXPECT_EQ(reg["type"], "kubernetes.io/dockerconfigjson");
+  EXPECT_TRUE(reg["data"].contains(".dockerconfigjson")) << reg.dump();
+
+  Ok({"create", "namespace", "team"});
+  EXPECT_EQ(get({"namespace", "team"})["metadata"]["name"], "team");
+  Ok({"create", "quota", "q", "-n", "team", "--hard=cpu=2,pods=3", "--scopes=NotBestEffort"});
+  Json q = get({"quota", "q", "-n", "team"});
+  EXPECT_EQ(q["spec"]["hard"], Json({{"cpu", "2"}, {"pods", "3"}})) << q.dump();
+  EXPECT_EQ(q["spec"]["scopes"], Json({"NotBestEffort"}));
+  Ok({"create", "serviceaccount", "builder", "-n", "team"});
+  EXPECT_EQ(get({"serviceaccount", "builder", "-n", "team"})["metadata"]["namespace"], "team");
+
+  Ok({"create", "priorityclass", "high", "--value=1000", "--description=batch", "--preemption-policy=Never"});
+  Json pc = get({"priorityclass", "high"});
+  EXPECT_EQ(pc["value"], 1000);
+  EXPECT_EQ(pc["description"], "batch");
+  EXPECT_EQ(pc["preemptionPolicy"], "Never");
+  Ok({"create", "priorityclass", "zero", "--value=0"});
+  EXPECT_EQ(get({"priorityclass", "zero"})["value"], 0);
+
+  Ok({"create", "service", "clusterip", "web", "--tcp=80:8080"});
+  Json svc = get({"service", "web"});
+  EXPECT_EQ(svc["spec"]["type"], "ClusterIP");
+  ASSERT_EQ(svc["spec"]["ports"].size(), 1u) << svc.dump();
+  EXPECT_EQ(svc["spec"]["ports"][0]["port"], 80);
+  EXPECT_EQ(svc["spec"]["ports"][0]["targetPort"], 8080);
+  EXPECT_EQ(svc["spec"]["selector"], Json({{"app", "web"}}));
+  Ok({"create", "service", "externalname", "ext", "--external-name=db.example.com"});
+  EXPECT_EQ(get({"service", "ext"})["spec"]["externalName"], "db.example.com");
+
+  Ok({"create", "deployment", "api", "--image=nginx:1.27", "--replicas=2", "--port=80", "--", "nginx", "-g", "daemon off;"});
+  Json d = get({"deployment", "api"});
+  EXPECT_EQ(d["spec"]["replicas"], 2);
+  EXPECT_EQ(d["spec"]["selector"]["matchLabels"], Json({{"app", "api"}}));
+  const Json& c = d["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(c["image"], "nginx:1.27") << d.dump();
+  EXPECT_EQ(c["command"], Json({"nginx", "-g", "daemon off;"}));
+  EXPECT_EQ(c["ports"], Json::parse(R"([{"containerPort":80}])"));
+
+  // Server-side dry run goes the same way and stores nothing.
+  Ok({"create", "configmap", "dry", "--from-literal=x=y", "--dry-run=server"});
+  EXPECT_NE(K({"get", "configmap", "dry"}).exit_code, 0);
 }
 
 TEST_F(KubectlTest, BuiltinConfigMapApplyAndTables) {
