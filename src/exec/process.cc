@@ -244,15 +244,16 @@ void WritePidTo(const char* path, int errfd) {
 }
 
 // The first steps of every child: default signal state (the parent may block or ignore signals,
-// SIGPIPE especially), its own session, and its cgroups.
-void PrepareChild(const std::vector<std::string>& procs_files, int errfd) {
+// SIGPIPE especially), its own session, and its cgroups (`join` false: it was born in them).
+void PrepareChild(const std::vector<std::string>& procs_files, bool join, int errfd) {
   sigset_t all;
   sigemptyset(&all);
   ::sigprocmask(SIG_SETMASK, &all, nullptr);
   for (int s = 1; s < NSIG; ++s)
     if (s != SIGKILL && s != SIGSTOP) ::signal(s, SIG_DFL);
   if (::setsid() < 0) ChildFail(errfd, kStepSetsid);
-  for (const auto& f : procs_files) WritePidTo(f.c_str(), errfd);
+  if (join)
+    for (const auto& f : procs_files) WritePidTo(f.c_str(), errfd);
 }
 
 // The rest, after PrepareChild: sandbox, working directory, ids, stdio, exec.
@@ -315,8 +316,7 @@ void PrepareChild(const std::vector<std::string>& procs_files, int errfd) {
 
 // born_in_group: the child was created inside its (single) cgroup and must not join again.
 [[noreturn]] void RunChild(const ChildPlan& p, bool born_in_group, int errfd, int in_fd, int out_fd, int err_fd) {
-  static const std::vector<std::string> kNoFiles;
-  PrepareChild(born_in_group ? kNoFiles : p.procs_files, errfd);
+  PrepareChild(p.procs_files, !born_in_group, errfd);
   RunPreparedChild(p, errfd, in_fd, out_fd, err_fd);
 }
 
@@ -748,6 +748,8 @@ class RealLauncher : public ProcessLauncher {
         if (fd >= 0) ::close(fd);
       return InternalError(ErrnoText("fork", err));
     }
+    // The child only makes system calls from here on (no allocation, no locks): a child of a raw
+    // clone3 in a multithreaded process has no glibc fork handlers run for it.
     if (pid == 0) RunChild(p, entry == CgroupEntry::kBornInGroup, ep[1], devnull, outp[1], errp[1]);
 
     for (int fd : {cgroup_fd, devnull, outp[1], errp[1], ep[1]})
@@ -794,7 +796,7 @@ class RealLauncher : public ProcessLauncher {
     if (pid == 0) {
       // A copy of a single-threaded process: the allocator is safe to use here.
       for (int fd : {planp[1], ep[0], outp[0], errp[0], readyp[0]}) ::close(fd);
-      PrepareChild(procs_files, ep[1]);
+      PrepareChild(procs_files, true, ep[1]);
       char one = 1;
       if (::write(readyp[1], &one, 1) != 1) ::_exit(127);
       ::close(readyp[1]);
