@@ -336,5 +336,40 @@ TEST_F(ProtobufHandlerTest, PriorityClassNamespaceQuotaAndDeleteOptions) {
             200);
 }
 
+TEST_F(ProtobufHandlerTest, NodePodBindingScaleAndLease) {
+  auto node = Do("POST", "/api/v1/nodes",
+                 Envelope("v1", "Node", Meta("n1") + LenField(3, LenField(2, Entry("cpu", Quantity("4"))) +
+                                                                  LenField(2, Entry("memory", Quantity("8Gi"))) +
+                                                                  LenField(2, Entry("pods", Quantity("110"))))));
+  ASSERT_EQ(node.status, 201) << node.body;
+  EXPECT_EQ(Json::parse(node.body)["status"]["allocatable"]["memory"], "8Gi");
+  auto pod = Do("POST", "/api/v1/namespaces/default/pods",
+                Envelope("v1", "Pod", Meta("p") + LenField(2, LenField(2, LenField(1, "c") + LenField(2, "busybox")))));
+  ASSERT_EQ(pod.status, 201) << pod.body;
+  auto bind = Do("POST", "/api/v1/namespaces/default/pods/p/binding",
+                 Envelope("v1", "Binding", Meta("p") + LenField(2, LenField(1, "Node") + LenField(3, "n1"))));
+  ASSERT_EQ(bind.status, 201) << bind.body;
+  EXPECT_EQ(Json::parse(Do("GET", "/api/v1/namespaces/default/pods/p", "").body)["spec"]["nodeName"], "n1");
+
+  auto dep = Do("POST", "/apis/apps/v1/namespaces/default/deployments",
+                Envelope("apps/v1", "Deployment",
+                         Meta("d") + LenField(2, VarintField(1, 3) + LenField(2, LenField(1, Entry("app", "d"))) +
+                                                     LenField(3, LenField(1, LenField(11, Entry("app", "d"))) +
+                                                                     LenField(2, LenField(2, LenField(1, "c") + LenField(2, "i")))))));
+  ASSERT_EQ(dep.status, 201) << dep.body;
+  // Scale to zero: ScaleSpec.replicas 0 must reach the handler as 0, not as a missing field.
+  auto scale = Do("PUT", "/apis/apps/v1/namespaces/default/deployments/d/scale",
+                  Envelope("autoscaling/v1", "Scale", Meta("d") + LenField(2, VarintField(1, 0))));
+  ASSERT_EQ(scale.status, 200) << scale.body;
+  EXPECT_EQ(Json::parse(Do("GET", "/apis/apps/v1/namespaces/default/deployments/d", "").body)["spec"]["replicas"], 0);
+
+  auto lease = Do("POST", "/apis/coordination.k8s.io/v1/namespaces/default/leases",
+                  Envelope("coordination.k8s.io/v1", "Lease",
+                           Meta("l") + LenField(2, LenField(1, "op-1") + VarintField(2, 15) +
+                                                       LenField(4, VarintField(1, 1800000000) + VarintField(2, 5000)))));
+  ASSERT_EQ(lease.status, 201) << lease.body;
+  EXPECT_EQ(Json::parse(lease.body)["spec"]["renewTime"], "2027-01-15T08:00:00.000005Z");
+}
+
 }  // namespace
 }  // namespace prescient::sim
