@@ -16,6 +16,7 @@
 #include "cli/output.h"
 #include "common/log.h"
 #include "common/quantity.h"
+#include "common/startup.h"
 #include "model/evaluation.h"
 #include "model/predictor.h"
 
@@ -40,21 +41,8 @@ bool DirExists(const std::string& path) {
 // Parses argv with `desc` (+ positional); prints usage and returns 2 on error, 0 for --help.
 std::optional<int> ParseArgs(int argc, char** argv, const po::options_description& desc,
                              const po::positional_options_description* pos, const char* usage, po::variables_map* vm) {
-  try {
-    po::command_line_parser parser(argc, argv);
-    parser.options(desc);
-    if (pos) parser.positional(*pos);
-    po::store(parser.run(), *vm);
-    if (vm->count("help")) {
-      std::cout << usage << "\n\n" << desc << "\n";
-      return 0;
-    }
-    po::notify(*vm);
-  } catch (const po::error& e) {
-    std::cerr << "prescient: " << e.what() << "\n" << usage << "\n(run with --help for all options)\n";
-    return 2;
-  }
-  return std::nullopt;
+  CommandLineSpec spec{.program = "prescient", .positional = pos, .usage = usage, .brief_errors = true};
+  return ParseCommandLine(argc, argv, desc, spec, vm);
 }
 
 Result<std::vector<HistoryRecord>> LoadHistory(const std::string& path, bool require_usage) {

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "common/log.h"
+#include "common/startup.h"
 #include "model/model_metadata.h"
 #ifdef PRESCIENT_HAVE_COLLECT
 #include "collect/collect_main.h"
@@ -40,12 +41,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--log-level" && i + 1 < argc) {
-      prescient::log::Level l;
-      if (!prescient::log::ParseLevel(argv[i + 1], &l)) {
-        std::cerr << "prescient: unknown log level \"" << argv[i + 1] << "\"\n";
-        return 2;
-      }
-      prescient::log::SetLevel(l);
+      if (!prescient::SetLogLevelFromFlag("prescient", "--log-level", argv[i + 1])) return 2;
       ++i;
       continue;
     }
