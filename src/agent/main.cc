@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
   }
 
   std::string instance, ns, instance_file, state_dir, cgroup_parent, cgroup_root, run_as_user, log_dir, metrics_addr,
-      allowed, level, sample_interval, report_interval;
+      allowed, level, sample_interval, report_interval, stop_grace;
   bool no_guest_size = false;
   int warm_shims = 2;
   kube::KubeFlags kf;
@@ -118,6 +118,8 @@ int main(int argc, char** argv) {
       "unprivileged user that commands run as (\"\" = the agent's own user; not recommended)")(
       "sample-interval", po::value(&sample_interval)->default_value("1s"), "usage sampling interval")(
       "report-interval", po::value(&report_interval)->default_value("5s"), "least time between usage reports")(
+      "stop-grace-period", po::value(&stop_grace)->default_value("30s"),
+      "SIGTERM -> SIGKILL delay when the operator asks to stop a run (preemption) without a gracePeriodSeconds")(
       "metrics-bind-address", po::value(&metrics_addr)->default_value(":9464"), "Prometheus metrics; \"0\" disables")(
       "allowed-namespaces", po::value(&allowed)->default_value(""),
       "comma-separated namespaces this agent may run commands from (default: its own namespace only)")(
@@ -155,8 +157,9 @@ int main(int argc, char** argv) {
   ao.identity.boot_id = Trim(ReadFile("/proc/sys/kernel/random/boot_id").value_or(""));
   ao.identity.pid = getpid();
   if (!ParseDuration(sample_interval, &ao.controller.sample_interval) ||
-      !ParseDuration(report_interval, &ao.controller.report_interval)) {
-    log.Error("--sample-interval and --report-interval take durations such as 1s or 500ms");
+      !ParseDuration(report_interval, &ao.controller.report_interval) ||
+      !ParseDuration(stop_grace, &ao.controller.stop_grace)) {
+    log.Error("--sample-interval, --report-interval and --stop-grace-period take durations such as 1s or 500ms");
     return 2;
   }
   ao.enforce_guest_size = !no_guest_size;
