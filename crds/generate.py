@@ -256,6 +256,31 @@ def commandrun_spec():
     }, required=["target"], rules=rules)
 
 
+
+def allocation_fields():
+    """The allocation's fields: status.allocation, and as applied by the agent."""
+    return {
+        "instanceID": string("The VMI the run is bound to.", maxLength=253),
+        "vmName": string("The VirtualMachine owning the instance.", maxLength=253),
+        "node": string("The node the instance ran on when bound.", maxLength=253),
+        "cpuCores": quantity("CPU limit."),
+        "memory": quantity("Memory limit."),
+        "diskSpace": quantity("Disk space set aside."),
+        "networkPriority": string("Network priority class.", enum=["Low", "Normal", "High"]),
+        "reservationName": string("The reservation the allocation draws on.", maxLength=253),
+        "allocatedAt": timestamp("When the allocation was made (or last grown)."),
+        "ioWeight": integer("Proportional IO weight of the run's cgroup (cgroup v2 io.weight; on v1 "
+                            "blkio.weight / blkio.bfq.weight, scaled). Absent: the kernel's default "
+                            "(100). Only a scheduler that honours weights (BFQ) gives it an effect.",
+                            fmt="int32", minimum=1, maximum=10000),
+        "diskReadBytesPerSecond": quantity("Read bandwidth limit in bytes per second on the disk "
+                                           "holding the run's working directory (absent or 0: "
+                                           "unlimited)."),
+        "diskWriteBytesPerSecond": quantity("Write bandwidth limit in bytes per second on the disk "
+                                            "holding the run's working directory (absent or 0: "
+                                            "unlimited)."),
+    }
+
 def commandrun_status():
     return obj("Observed state, written by the operator and the agent (see docs/agent-protocol.md).", {
         "phase": string("Where the run is in the pipeline.",
@@ -276,27 +301,8 @@ def commandrun_status():
             "modelVersion": string("The model that predicted.", maxLength=256),
             "source": string("Model, Shadow, History, Heuristic or Default.", maxLength=64),
         }),
-        "allocation": obj("What was allocated ahead of execution; the agent's cgroup limits.", {
-            "instanceID": string("The VMI the run is bound to.", maxLength=253),
-            "vmName": string("The VirtualMachine owning the instance.", maxLength=253),
-            "node": string("The node the instance ran on when bound.", maxLength=253),
-            "cpuCores": quantity("CPU limit."),
-            "memory": quantity("Memory limit."),
-            "diskSpace": quantity("Disk space set aside."),
-            "networkPriority": string("Network priority class.", enum=["Low", "Normal", "High"]),
-            "reservationName": string("The reservation the allocation draws on.", maxLength=253),
-            "allocatedAt": timestamp("When the allocation was made (or last grown)."),
-            "ioWeight": integer("Proportional IO weight of the run's cgroup (cgroup v2 io.weight; on v1 "
-                                "blkio.weight / blkio.bfq.weight, scaled). Absent: the kernel's default "
-                                "(100). Only a scheduler that honours weights (BFQ) gives it an effect.",
-                                fmt="int32", minimum=1, maximum=10000),
-            "diskReadBytesPerSecond": quantity("Read bandwidth limit in bytes per second on the disk "
-                                               "holding the run's working directory (absent or 0: "
-                                               "unlimited)."),
-            "diskWriteBytesPerSecond": quantity("Write bandwidth limit in bytes per second on the disk "
-                                                "holding the run's working directory (absent or 0: "
-                                                "unlimited)."),
-        }),
+        "allocation": obj("What was allocated ahead of execution; the agent's cgroup limits.",
+                          allocation_fields()),
         "queue": obj("Why and where the run waits.", {
             "position": integer("1-based position among waiting runs.", fmt="int32", minimum=0),
             "reason": string("CamelCase reason.", maxLength=128),
@@ -323,9 +329,9 @@ def commandrun_status():
             "bootID": string("Guest boot ID.", maxLength=64),
             "pid": integer("Process ID of the command.", minimum=0),
             "cgroup": string("The cgroup the command runs in.", maxLength=4096),
-            "appliedAllocation": obj("The limits the agent applied last.", {
-                "cpuCores": quantity("CPU limit applied."),
-                "memory": quantity("Memory limit applied."),
+            "appliedAllocation": obj("The allocation the agent applied to the run's cgroup last (its "
+                                     "fields as in status.allocation).", {
+                **allocation_fields(),
                 "appliedAt": timestamp("When."),
             }),
         }),

@@ -495,6 +495,15 @@ TEST(CrdSchemaTest, EncodedStatusPassesTheSchema) {
   run.status.conditions.push_back({"Allocated", ConditionStatus::kTrue, 1, Time{}, "Bound", "on small-vm"});
   auto errs = SchemaErrors(CommandRunCrd(), CommandRunToJson(run));
   EXPECT_TRUE(errs.empty()) << errs[0];
+  // The agent echoes every limit it applied (src/agent/run.cc AllocationToJson): none may be an
+  // unknown field, or the API server prunes it from status.agent.appliedAllocation.
+  json echoed = CommandRunToJson(run);
+  echoed["status"]["agent"]["appliedAllocation"] = {
+      {"cpuCores", "1500m"}, {"memory", "1Gi"}, {"networkPriority", "High"}, {"ioWeight", 250},
+      {"diskReadBytesPerSecond", "1048576"}, {"diskWriteBytesPerSecond", "2097152"},
+      {"appliedAt", "2026-11-28T12:00:00Z"}};
+  errs = SchemaErrors(CommandRunCrd(), echoed);
+  EXPECT_TRUE(errs.empty()) << errs[0];
   // The C++ bounds of the new fields are the schema's.
   const json& st = RootSchema(CommandRunCrd())["properties"]["status"]["properties"];
   EXPECT_EQ(st["allocation"]["properties"]["ioWeight"]["minimum"], kMinIoWeight);
