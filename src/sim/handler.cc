@@ -742,7 +742,18 @@ HttpResponse ApiHandler::HandleResource(const HttpRequest& req, Route& rt) {
         if (end == limit.c_str() || *end != '\0' || lo.limit < 0) return fail(BadRequest("limit: invalid value \"" + limit + "\""));
       }
       auto list = store_->List(rt.gvr, rt.ns, lo);
-      if (!list.ok()) return fail(list.status());
+      if (!list.ok()) {
+        if (list.status().code() == Code::kExpired && !lo.continue_token.empty()) {
+          // As upstream: the 410 for an expired continue token offers, in metadata.continue, a
+          // token that goes on listing from the current state (an inconsistent continuation).
+          HttpResponse r = StatusResponse(list.status());
+          Json j = Json::parse(r.body);
+          j["metadata"]["continue"] = InconsistentContinueToken(lo.continue_token);
+          r.body = j.dump();
+          return r;
+        }
+        return fail(list.status());
+      }
       if (rep == Representation::kTable) {
         HttpResponse r = JsonResponse(200, MakeTable(info, list->items, std::to_string(list->resource_version),
                                                      list->continue_token, now, include_obj));

@@ -180,6 +180,39 @@ TEST_F(HandlerTest, WatchStreamsEventsBookmarksAndExpiry) {
   EXPECT_EQ(err["object"]["reason"], "Expired");
 }
 
+TEST_F(HandlerTest, ExpiredContinueOffersAnInconsistentContinuation) {
+  for (const char* n : {"a", "b", "c"}) {
+    ASSERT_EQ(Do("POST", "/api/v1/namespaces/default/configmaps",
+                 std::string(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")") + n + R"("}})")
+                  .status,
+              201);
+  }
+  auto p1 = Do("GET", "/api/v1/namespaces/default/configmaps?limit=1");
+  ASSERT_EQ(p1.status, 200) << p1.body;
+  std::string token = Body(p1)["metadata"]["continue"];
+  ASSERT_FALSE(token.empty());
+  // Writes after the first page, then a history too short to hold its resourceVersion.
+  ASSERT_EQ(Do("POST", "/api/v1/namespaces/default/configmaps",
+               R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"d"}})").status, 201);
+  ASSERT_EQ(Do("POST", "/admin/faults", R"({"historySize":0})").status, 200);
+  auto expired = Do("GET", "/api/v1/namespaces/default/configmaps?limit=1&continue=" + token);
+  ASSERT_EQ(expired.status, 410) << expired.body;
+  Json st = Body(expired);
+  EXPECT_EQ(st["reason"], "Expired");
+  std::string next = st["metadata"].value("continue", "");
+  ASSERT_FALSE(next.empty()) << st.dump();
+  // The offered token goes on after "a" from the current state, "d" included.
+  std::vector<std::string> names;
+  while (!next.empty()) {
+    auto page = Do("GET", "/api/v1/namespaces/default/configmaps?limit=1&continue=" + next);
+    ASSERT_EQ(page.status, 200) << page.body;
+    Json b = Body(page);
+    for (const auto& it : b["items"]) names.push_back(it["metadata"]["name"]);
+    next = b["metadata"].value("continue", "");
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"b", "c", "d"}));
+}
+
 TEST_F(HandlerTest, FaultsAnswerAShareOfRequests) {
   ASSERT_EQ(Do("POST", "/admin/faults", R"({"errorShare":1,"errorCodes":[429],"retryAfterSeconds":3})").status, 200);
   auto r = Do("GET", "/api/v1/namespaces");
