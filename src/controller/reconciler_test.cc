@@ -341,6 +341,7 @@ TEST_F(ReconcilerTest, AllocationLatencyIsObservedOnceEvenWhenTheLabelWriteFails
   EXPECT_EQ(r.status.phase, api::RunPhase::kAllocated);
   EXPECT_EQ(r.metadata.labels[api::kInstanceLabel], "vm1");
   EXPECT_EQ(AllocationLatencyCount(*registry_), 1u) << "observed exactly once, not lost with the failed pass";
+  client_.SetHook(nullptr);  // it refers to this function's locals
   Settle("default/small");
   EXPECT_EQ(AllocationLatencyCount(*registry_), 1u);
 }
