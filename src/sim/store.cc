@@ -1,5 +1,7 @@
 #include "sim/store.h"
 
+#include "sim/builtin_defaults.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -1178,6 +1180,7 @@ class StoreImpl : public Store, public StoreReader {
         }
       }
     }
+    if (info.builtin) ApplyBuiltinDefaults(r.group, r.resource, obj);
     if (!info.builtin) {
       const Json& schema = info.schema;
       if (schema.is_object()) {

@@ -336,7 +336,7 @@ TEST_F(KubectlTest, CreateGeneratorsSendProtobuf) {
   EXPECT_EQ(cm["binaryData"], Json({{"blob", "AAH/"}})) << cm.dump();
   std::remove(bin.c_str());
 
-  Ok({"create", "secret", "generic", "s", "--from-literal=user=pw", "--type=Opaque"});
+  Ok({"create", "secret", "generic", "s", "--from-literal=user=pw"});  // no --type: the server defaults it to Opaque
   Json s = get({"secret", "s"});
   EXPECT_EQ(s["data"], Json({{"user", "cHc="}})) << s.dump();
   EXPECT_EQ(s["type"], "Opaque");
@@ -380,7 +380,8 @@ TEST_F(KubectlTest, CreateGeneratorsSendProtobuf) {
   const Json& c = d["spec"]["template"]["spec"]["containers"][0];
   EXPECT_EQ(c["image"], "nginx:1.27") << d.dump();
   EXPECT_EQ(c["command"], Json({"nginx", "-g", "daemon off;"}));
-  EXPECT_EQ(c["ports"], Json::parse(R"([{"containerPort":80}])"));
+  EXPECT_EQ(c["ports"], Json::parse(R"([{"containerPort":80,"protocol":"TCP"}])"));  // protocol: server default
+  EXPECT_EQ(d["spec"]["strategy"]["type"], "RollingUpdate");
 
   // Server-side dry run goes the same way and stores nothing.
   Ok({"create", "configmap", "dry", "--from-literal=x=y", "--dry-run=server"});
@@ -405,7 +406,15 @@ const char* kTwoContainerTemplate =
     "apiVersion: v1\nkind: PodTemplate\nmetadata:\n  name: t\ntemplate:\n  metadata:\n    labels: {app: t}\n"
     "  spec:\n    containers:\n    - name: a\n      image: a:1\n    - name: b\n      image: b:1\n";
 
-Json Containers(const Json& pod_template) { return pod_template["template"]["spec"]["containers"]; }
+// The containers of a PodTemplate without the fields the server defaults (as a real one does).
+Json Containers(const Json& pod_template) {
+  Json out = pod_template["template"]["spec"]["containers"];
+  for (auto& c : out) {
+    EXPECT_EQ(c.value("terminationMessagePolicy", ""), "File") << "server defaults missing: " << c.dump();
+    for (const char* k : {"imagePullPolicy", "terminationMessagePath", "terminationMessagePolicy"}) c.erase(k);
+  }
+  return out;
+}
 
 TEST_F(KubectlTest, StrategicMergePatchMergesContainersByName) {
   Ok({"apply", "-f", "-"}, kTwoContainerTemplate);
