@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -16,8 +17,13 @@
 namespace prescient::sim::cluster {
 namespace {
 
-const char* kSwagger = "../shared/upstream/kubevirt-swagger.json";
-const char* kProvReqCrd = "../shared/upstream/autoscaling.x-k8s.io_provisioningrequests.yaml";
+// The upstream data directory: $PRESCIENT_UPSTREAM_DIR, else the one CMake found (see CMakeLists.txt).
+std::string UpstreamDir() {
+  if (const char* e = std::getenv("PRESCIENT_UPSTREAM_DIR"); e && *e) return e;
+  return PRESCIENT_UPSTREAM_DIR;
+}
+const std::string kSwagger = UpstreamDir() + "/kubevirt-swagger.json";
+const std::string kProvReqCrd = UpstreamDir() + "/autoscaling.x-k8s.io_provisioningrequests.yaml";
 
 std::optional<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -150,7 +156,7 @@ TEST(Crds, ServableByTheStore) {
 
 TEST(Crds, KubeVirtSchemasMatchKubeVirtOpenApi) {
   auto text = ReadFile(kSwagger);
-  if (!text) GTEST_SKIP() << kSwagger << " not present";
+  if (!text) GTEST_SKIP() << kSwagger << " not found: set PRESCIENT_UPSTREAM_DIR to the upstream data directory";
   Swagger sw(Json::parse(*text));
   auto crds = ClusterCrds();
   struct Case {
@@ -172,7 +178,7 @@ TEST(Crds, KubeVirtSchemasMatchKubeVirtOpenApi) {
 
 TEST(Crds, ObjectsTheSimWritesMatchKubeVirtOpenApi) {
   auto text = ReadFile(kSwagger);
-  if (!text) GTEST_SKIP() << kSwagger << " not present";
+  if (!text) GTEST_SKIP() << kSwagger << " not found: set PRESCIENT_UPSTREAM_DIR to the upstream data directory";
   Swagger sw(Json::parse(*text));
   VmSpec vm{"db-tools", "demo", {}};
   vm.tmpl.max_sockets = 4;
@@ -223,7 +229,7 @@ TEST(Crds, ObjectsTheSimWritesMatchKubeVirtOpenApi) {
 
 TEST(Crds, ProvisioningRequestMatchesUpstreamCrd) {
   auto text = ReadFile(kProvReqCrd);
-  if (!text) GTEST_SKIP() << kProvReqCrd << " not present";
+  if (!text) GTEST_SKIP() << kProvReqCrd << " not found: set PRESCIENT_UPSTREAM_DIR to the upstream data directory";
   auto upstream = ParseJsonOrYaml(*text);
   ASSERT_TRUE(upstream.ok()) << upstream.status().ToString();
   auto crds = ClusterCrds();
