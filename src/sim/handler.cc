@@ -1,6 +1,7 @@
 #include "sim/handler.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cctype>
 #include <map>
 #include <regex>
@@ -713,9 +714,13 @@ HttpResponse ApiHandler::HandleResource(const HttpRequest& req, Route& rt) {
         std::string ts = Get(q, "timeoutSeconds");
         if (!ts.empty()) {
           char* end = nullptr;
+          errno = 0;
           timeout = std::strtol(ts.c_str(), &end, 10);
-          if (end == ts.c_str() || *end != '\0' || timeout < 0) return fail(BadRequest("timeoutSeconds: invalid value \"" + ts + "\""));
+          if (end == ts.c_str() || *end != '\0' || timeout < 0 || errno == ERANGE) return fail(BadRequest("timeoutSeconds: invalid value \"" + ts + "\""));
           if (timeout == 0) timeout = 1800;
+          // Accepted as given, but a watch lasts a year at most: larger values (up to LONG_MAX)
+          // would overflow the deadline's arithmetic.
+          timeout = std::min(timeout, 365L * 24 * 3600);
         }
         std::shared_ptr<const ResourceInfo> info_ptr = rt.info;
         Clock* clock = clock_;

@@ -213,6 +213,14 @@ TEST_F(HandlerTest, ExpiredContinueOffersAnInconsistentContinuation) {
   EXPECT_EQ(names, (std::vector<std::string>{"b", "c", "d"}));
 }
 
+TEST_F(HandlerTest, AHugeWatchTimeoutIsAcceptedWithoutOverflow) {
+  // Found by the fuzz replay under UBSan: seconds(LONG_MAX) overflowed converting to milliseconds.
+  auto w = Do("GET", "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=9223372036854775807");
+  EXPECT_EQ(w.status, 200) << w.body;
+  EXPECT_TRUE(w.watch);
+  EXPECT_EQ(Do("GET", "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=99999999999999999999").status, 400);
+}
+
 TEST_F(HandlerTest, FaultsAnswerAShareOfRequests) {
   ASSERT_EQ(Do("POST", "/admin/faults", R"({"errorShare":1,"errorCodes":[429],"retryAfterSeconds":3})").status, 200);
   auto r = Do("GET", "/api/v1/namespaces");
