@@ -4,6 +4,7 @@
 # The ordinary test suite already runs every fuzz entry point briefly (ctest <target>_replay, a
 # deterministic driver over the same seeds); this script is for the long runs.
 # Usage: hack/fuzz.sh [SECONDS_PER_TARGET=60] [TARGET...]   (default: every known target)
+# FUZZ_SEED=N fixes libFuzzer's seed (the test command uses 1, so a CI failure can be replayed).
 # New inputs libFuzzer finds go to $BUILD/corpus/<target>; copy interesting ones (and any crash-*
 # file once fixed) into the target's fuzz_corpus/ so the replay test keeps them.
 # Add new targets with prescient_fuzz_target() in CMake and a line in SOURCES below.
@@ -34,6 +35,6 @@ for t in "${TARGETS[@]}"; do
   corpus="$BUILD/corpus/$t"
   mkdir -p "$corpus"
   echo "fuzz: $t for ${SECONDS_PER_TARGET}s (seeds: $src/fuzz_corpus)" >&2
-  "$BUILD/bin/$t" -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -timeout=10 \
+  "$BUILD/bin/$t" -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -timeout=10 ${FUZZ_SEED:+-seed="$FUZZ_SEED"} \
     -dict="$src/fuzz.dict" -artifact_prefix="$BUILD/" "$corpus" "$src/fuzz_corpus"
 done

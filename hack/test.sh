@@ -38,6 +38,6 @@ if [ "$ASAN" = 1 ]; then
 fi
 if [ "$FUZZ" = 1 ]; then
   echo "== fuzzing: each libFuzzer target for ${FUZZ_SECONDS:-30} s (a crash fails the run; its input is in build-fuzz/)"
-  JOBS=$JOBS BUILD=build-fuzz bash hack/fuzz.sh "${FUZZ_SECONDS:-30}"
+  JOBS=$JOBS BUILD=build-fuzz FUZZ_SEED=${FUZZ_SEED:-1} bash hack/fuzz.sh "${FUZZ_SECONDS:-30}"
 fi
 echo "== all tests passed in $(( $(date +%s) - start )) s"

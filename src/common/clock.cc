@@ -120,6 +120,11 @@ bool ParseRfc3339(const std::string& text, Clock::TimePoint* out) {
   tm.tm_min = mi;
   tm.tm_sec = s;
   time_t secs = timegm(&tm) - offset;
+  // A time point counts nanoseconds in 64 bits (about 1678 to 2261): refuse what it cannot hold.
+  constexpr long long kMaxSeconds =
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::TimePoint::duration::max()).count() - 1;
+  if (secs == static_cast<time_t>(-1) && !(y == 1969 && mo == 12 && d == 31)) return false;
+  if (secs > kMaxSeconds || secs < -kMaxSeconds) return false;
   *out = Clock::TimePoint(std::chrono::seconds(secs)) +
          std::chrono::duration_cast<Clock::TimePoint::duration>(std::chrono::nanoseconds(frac_ns));
   return true;

@@ -7,6 +7,20 @@
 namespace prescient {
 namespace {
 
+TEST(Rfc3339, TimesATimePointCannotHoldAreRefused) {
+  // Found by analysis_fuzz under UBSan: year 0226 overflowed the nanosecond count.
+  Clock::TimePoint t;
+  EXPECT_FALSE(ParseRfc3339("0226-11-28T06:52:48.784Z", &t));
+  EXPECT_FALSE(ParseRfc3339("1600-01-01T00:00:00Z", &t));
+  EXPECT_FALSE(ParseRfc3339("2300-01-01T00:00:00Z", &t));
+  EXPECT_FALSE(ParseRfc3339("-001-01-01T00:00:00Z", &t));
+  EXPECT_TRUE(ParseRfc3339("1700-01-01T00:00:00Z", &t));
+  EXPECT_EQ(FormatRfc3339(t), "1700-01-01T00:00:00Z");
+  EXPECT_TRUE(ParseRfc3339("2200-12-31T23:59:59Z", &t));
+  EXPECT_TRUE(ParseRfc3339("1969-12-31T23:59:59Z", &t));
+  EXPECT_EQ(FormatRfc3339(t), "1969-12-31T23:59:59Z");
+}
+
 TEST(Rfc3339, RoundTrips) {
   Clock::TimePoint t;
   ASSERT_TRUE(ParseRfc3339("2026-11-28T06:24:42Z", &t));
