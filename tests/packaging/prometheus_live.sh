@@ -161,13 +161,14 @@ run queued-1 vm-grow "python3 -c 'import time; b = bytearray(100 * 1024 * 1024);
 run queued-2 vm-grow "python3 -c 'import time; b = bytearray(100 * 1024 * 1024); time.sleep(2)'" 2Gi 500m 2Gi
 # vm-big grown to 9Gi fits no 8Gi node: a ProvisioningRequest, a new node, then the hotplug (created
 # once the first hotplug was scraped, so Prometheus sees the hotplug counter increase).
-wait_for 20 has_series 'prescient_hotplugs_total' || die "no hotplug reached Prometheus"
+wait_for 20 has_series 'sum(prescient_hotplugs_total) > 0' || die "no hotplug reached Prometheus"
 run big vm-big "seq 1 300000 | sort -n | tail -1" 9Gi 1 9Gi
-# A counter or histogram series appears with its first event, so Prometheus sees no increase for that
-# event; a second one after the first was scraped makes rate()/increase() show it.
-wait_for 30 has_series 'prescient_under_allocations_total' || die "the OOM-killed run was not counted as an under-allocation"
+# The operator starts its series with known labels at 0, but a series with a new label value (or a
+# restarted operator) has no earlier sample: a second event after the first was scraped makes
+# rate()/increase() show it either way. The waits are for values above 0, not for series.
+wait_for 30 has_series 'sum(prescient_under_allocations_total) > 0' || die "the OOM-killed run was not counted as an under-allocation"
 run oom-2 vm-small "python3 -c 'b = bytearray(600 * 1024 * 1024)'" "" 500m 128Mi
-wait_for 30 has_series 'prescient_actual_over_predicted_ratio_count' || die "no actual/predicted ratio reached Prometheus"
+wait_for 30 has_series 'sum(prescient_actual_over_predicted_ratio_count) > 0' || die "no actual/predicted ratio reached Prometheus"
 run fit-2 vm-small "seq 1 200000 | sort -n | tail -1" "" 500m 256Mi
 runs=(fit-1 oom-1 grow queued-1 queued-2 big oom-2 fit-2)
 for r in "${runs[@]}"; do
@@ -195,7 +196,8 @@ faulted='{"apiVersion":"prescient.dev/v1alpha1","kind":"CommandRun","metadata":{
 created() { api POST "/apis/prescient.dev/v1alpha1/namespaces/$NS/commandruns" "$faulted" || api GET "/apis/prescient.dev/v1alpha1/namespaces/$NS/commandruns/faulted"; }
 errs=0
 wait_for 30 created || errs=1
-[ $errs -eq 0 ] && { wait_for 30 has_series 'prescient_reconcile_errors_total' || errs=2; }
+# A value above zero, not a series: the operator starts its error series at 0.
+[ $errs -eq 0 ] && { wait_for 30 has_series 'sum(prescient_reconcile_errors_total) > 0' || errs=2; }
 api DELETE /admin/faults || die "cannot clear the injected faults"
 [ $errs -ne 1 ] || die "could not create CommandRun faulted through the injected API errors"
 [ $errs -eq 0 ] || die "no reconcile error reached Prometheus while 90 % of API calls failed"
