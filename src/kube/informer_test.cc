@@ -129,11 +129,18 @@ TEST(InformerTest, RelistsOnExpiredAndReportsMissedDeletes) {
   ASSERT_TRUE(inf.WaitForSync(30s));
   // Hold watches off while the server changes and forgets its history.
   std::atomic<bool> block{true};
+  std::atomic<int> refused{0};
   client.SetHook([&](const std::string& verb, const ResourceType&, const std::string&, const std::string&) {
-    return verb == "watch" && block ? Status(Code::kUnavailable, "blocked") : Status::Ok();
+    if (verb != "watch" || !block) return Status::Ok();
+    ++refused;
+    return Status(Code::kUnavailable, "blocked");
   });
   client.CloseWatches();
-  ASSERT_TRUE(Eventually([&] { return client.OpenWatches() == 0; }));
+  // Wait for a refused watch, not only for no open watch: a watch that passed the hook just before it
+  // was set may register after CloseWatches() and deliver the changes below before it notices the
+  // close, and then no 410 is due (the CI flake). The informer watches one at a time, so a refused
+  // attempt means the earlier watch has returned.
+  ASSERT_TRUE(Eventually([&] { return refused.load() >= 1 && client.OpenWatches() == 0; }));
   ASSERT_TRUE(client.Delete(kThings, "ns", "o1").ok());
   auto o2 = *client.Get(kThings, "ns", "o2");
   o2["spec"]["value"] = 22;
