@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "controller/test_runs.h"
 #include "placement/resources.h"
 
 namespace prescient::controller {
@@ -290,22 +291,11 @@ TEST(RequestFor, ResolvesPriorityAndTheReservationItDrawsOn) {
   EXPECT_EQ(req.reservation_error_reason, "ReservationUserMismatch");
 }
 
-// A run holding (1000m, alloc_mem) on vm1, Running, that reported `used` memory and `throttled`.
+// The shared builder's run, as this test's cluster knows it: name "run", uid "uid-run".
 api::CommandRun RunningOn(int64_t alloc_mem, int64_t used, std::optional<double> throttled = std::nullopt) {
-  api::CommandRun r;
+  api::CommandRun r = testing::RunningRun(alloc_mem, used, throttled);
   r.metadata.name = "run";
-  r.metadata.ns = "default";
   r.metadata.uid = "uid-run";
-  r.status.phase = api::RunPhase::kRunning;
-  api::Allocation a;
-  a.instance_id = "vm1";
-  a.cpu_milli = 1000;
-  a.memory_bytes = alloc_mem;
-  r.status.allocation = a;
-  api::Usage u;
-  u.peaks.memory_bytes = used;
-  u.cpu_throttled_fraction = throttled;
-  r.status.usage = u;
   return r;
 }
 

@@ -4,30 +4,14 @@
 
 #include "api/constants.h"
 #include "controller/predictor.h"
+#include "controller/test_runs.h"
 
 namespace prescient::controller {
 namespace {
 
 constexpr int64_t Mi = 1LL << 20;
 
-api::CommandRun Running(int64_t alloc_mem, int64_t peak_mem, std::optional<double> throttled = std::nullopt) {
-  api::CommandRun r;
-  r.metadata.name = "r";
-  r.metadata.ns = "default";
-  r.metadata.uid = "u";
-  r.spec.command = "sort big";
-  r.status.phase = api::RunPhase::kRunning;
-  api::Allocation a;
-  a.instance_id = "vm1";
-  a.cpu_milli = 1000;
-  a.memory_bytes = alloc_mem;
-  r.status.allocation = a;
-  api::Usage u;
-  u.peaks.memory_bytes = peak_mem;
-  u.cpu_throttled_fraction = throttled;
-  r.status.usage = u;
-  return r;
-}
+using testing::RunningRun;
 
 TEST(StatusAfterPlan, Table) {
   api::CommandRun run;
@@ -98,7 +82,7 @@ TEST(ValidateReferences, Table) {
 }
 
 TEST(ObservationOf, RecordsCommandContextPredictionAndUsage) {
-  api::CommandRun r = Running(1000 * Mi, 700 * Mi);
+  api::CommandRun r = RunningRun(1000 * Mi, 700 * Mi);
   r.status.phase = api::RunPhase::kSucceeded;
   api::RunResult res;
   res.reason = "Completed";
@@ -201,7 +185,7 @@ TEST(DecideAgentLost, Table) {
   using std::chrono::seconds;
   api::Time now = api::Time{} + std::chrono::hours(1000);
   auto bound = [](api::RunPhase phase, bool claimed) {
-    api::CommandRun r = Running(1024 * Mi, 0);
+    api::CommandRun r = RunningRun(1024 * Mi, 0);
     r.status.phase = phase;
     r.status.usage.reset();
     if (claimed) r.status.agent = api::AgentClaim{};
@@ -243,7 +227,7 @@ TEST(DecideAgentLost, Table) {
 
 TEST(StatusAfterAgentLost, RequeueReleasesTheAllocationAndFailMarksTheRunLost) {
   api::Time now = api::Time{} + std::chrono::hours(1000);
-  api::CommandRun r = Running(1024 * Mi, 0);
+  api::CommandRun r = RunningRun(1024 * Mi, 0);
   r.status.phase = api::RunPhase::kAllocated;
   AgentLostDecision requeue{AgentLostAction::kRequeue, {}, 90, "agent gone"};
   api::CommandRunStatus st = StatusAfterAgentLost(r, requeue, now);
@@ -325,7 +309,7 @@ TEST(DecideHotplug, Table) {
 TEST(HotplugFailure, RequeuesReleasesAndBacksOffFromTheLatestFailure) {
   using std::chrono::seconds;
   api::Time t0 = api::Time{} + std::chrono::hours(1000);
-  api::CommandRun r = Running(1024 * Mi, 0);
+  api::CommandRun r = RunningRun(1024 * Mi, 0);
   r.status.phase = api::RunPhase::kAllocating;
   r.status.usage.reset();
   EXPECT_EQ(HotplugBackoffLeft(r, t0, seconds(300)).count(), 0);
