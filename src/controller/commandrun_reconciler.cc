@@ -1197,7 +1197,7 @@ Status CommandRunReconciler::Preempt(const std::string& victim_key, const api::C
     if (victim.status.agent) return Status(Code::kConflict, "preemption victim " + victim_key + " started meanwhile");
     // Already released (another run preempted it first, or it was placed again): nothing to take back.
     if (!api::HoldsAllocation(victim.status.phase) && victim.status.phase != api::RunPhase::kAllocating) return Status::Ok();
-    auto w = WriteStatus(obj, victim, StatusAfterPreemption(victim, by.metadata.name, d_.clock->Now()));
+    auto w = WriteStatus(obj, victim, StatusAfterTakeBack(victim, by.metadata.name, d_.clock->Now()));
     if (w.ok()) {
       written = std::move(*w);
       break;

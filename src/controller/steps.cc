@@ -110,24 +110,6 @@ api::CommandRunStatus StatusAfterPlan(const api::CommandRun& run, const api::Com
   return st;
 }
 
-
-api::CommandRunStatus StatusAfterPreemption(const api::CommandRun& victim, const std::string& by, api::Time now) {
-  api::CommandRunStatus st = victim.status;
-  st.phase = api::RunPhase::kQueued;
-  st.allocation.reset();
-  api::QueueStatus q = st.queue.value_or(api::QueueStatus{});
-  q.reason = "Preempted";
-  q.message = "preempted by higher-priority run " + by;
-  q.preempted_by = by;
-  q.position = std::max(q.position, 1);  // waiting again, behind its preemptor; its next placement refines it
-  if (!q.since) q.since = now;
-  st.queue = q;
-  api::SetCondition(&st.conditions, {api::kConditionAllocated, api::ConditionStatus::kFalse, victim.metadata.generation, {},
-                                     "Preempted", q.message},
-                    now);
-  return st;
-}
-
 std::optional<history::Observation> ObservationOf(const api::CommandRun& run, const InstanceView* instance) {
   const auto& st = run.status;
   if (!st.usage || !st.result) return std::nullopt;

@@ -35,9 +35,6 @@ api::CommandRunStatus StatusAfterPlan(const api::CommandRun& run, const api::Com
                                       const AdmissionResult& admission, const api::Allocation& allocation,
                                       api::Time now);
 
-// The status of a run whose allocation a higher-priority run (`by`, its name) takes back before it
-// started: Queued without allocation, reason Preempted, waiting behind its preemptor.
-api::CommandRunStatus StatusAfterPreemption(const api::CommandRun& victim, const std::string& by, api::Time now);
 
 // nullopt for runs without usage to learn from (never ran, refused, invalid).
 std::optional<history::Observation> ObservationOf(const api::CommandRun& run, const InstanceView* instance);
